@@ -1,0 +1,53 @@
+"""The marketplace Flask application."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Mapping
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from marketplace import cli, limiter, logs, queueing
+from marketplace.config import load_settings, validate_settings
+from marketplace.db import db
+from marketplace.http import init_api
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: defaults < environment < ``config`` overrides."""
+    app = Flask(__name__, instance_relative_config=True, static_folder=None)
+    app.config.update(load_settings(os.environ, app.instance_path))
+    if config:
+        app.config.update(config)
+    validate_settings(app.config)
+    app.json.sort_keys = False  # keep fields in schema order
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    logs.configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
+    if app.config.get("TRUSTED_PROXY_COUNT"):
+        count = int(app.config["TRUSTED_PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+
+    db.init_app(app)
+    queueing.init_app(app)
+    limiter.init_app(app)
+    logs.init_app(app)
+    _register_api(app)
+    cli.init_app(app)
+    return app
+
+
+def _register_api(app: Flask) -> None:
+    from marketplace.accounts.routes import blp as accounts_blp
+    from marketplace.brands.routes import blp as brands_blp
+    from marketplace.catalog.routes import blp as catalog_blp
+    from marketplace.health import blp as health_blp
+    from marketplace.influencers.routes import blp as influencers_blp
+    from marketplace.storefronts.routes import blp as storefronts_blp
+
+    api = init_api(app)
+    for blp in (accounts_blp, brands_blp, catalog_blp, influencers_blp, storefronts_blp):
+        api.register_blueprint(blp, url_prefix="/api/v1")
+    api.register_blueprint(health_blp)
+    app.extensions["api"] = api

@@ -1,0 +1,47 @@
+from flask import request
+
+from marketplace.accounts import services
+from marketplace.accounts.schemas import MeSchema, SignupSchema, TokenRequestSchema, TokenSchema, UserSchema
+from marketplace.http import Blueprint, current_user
+from marketplace.limiter import auth_rate_limit, limiter
+
+blp = Blueprint("accounts", __name__, description="Sign-up, tokens and the current user")
+
+
+@blp.route("/auth/signup", methods=["POST"])
+@limiter.limit(auth_rate_limit)
+@blp.arguments(SignupSchema)
+@blp.response(201, UserSchema)
+@blp.alt_response(409, response="CONFLICT")
+@blp.alt_response(429, response="TOO_MANY_REQUESTS")
+def signup(data):
+    """Create an account as a shopper, influencer or brand member"""
+    return services.sign_up(data["email"], data["password"], data["role"])
+
+
+@blp.route("/auth/token", methods=["POST"])
+@limiter.limit(auth_rate_limit)
+@blp.arguments(TokenRequestSchema)
+@blp.response(200, TokenSchema)
+@blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(429, response="TOO_MANY_REQUESTS")
+def issue_token(data):
+    """Exchange email and password for a bearer token"""
+    token, ttl = services.issue_token(data["email"], data["password"])
+    return {"access_token": token, "token_type": "Bearer", "expires_in": ttl}
+
+
+@blp.route("/auth/logout", methods=["POST"])
+@blp.auth_required()
+@blp.response(204)
+def logout():
+    """Revoke the bearer token used for this request"""
+    services.revoke_token(request.headers["Authorization"].split(" ", 1)[1].strip())
+
+
+@blp.route("/me", methods=["GET"])
+@blp.auth_required()
+@blp.response(200, MeSchema)
+def me():
+    """The signed-in user, with the brands they belong to and their influencer handle"""
+    return services.describe_user(current_user())

@@ -1,0 +1,52 @@
+"""``flask`` commands: database migrations (Flask-Migrate), admins, demo data, maintenance."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask_migrate import Migrate
+
+from marketplace.db import db
+
+MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+@click.command("create-admin")
+@click.option("--email", prompt=True)
+@click.password_option()
+def create_admin(email: str, password: str) -> None:
+    """Create an administrator account (the only way to get one)."""
+    from marketplace.accounts.models import Role
+    from marketplace.accounts.services import create_user
+
+    if len(password) < 8:
+        raise click.BadParameter("at least 8 characters", param_hint="password")
+    user = create_user(email, password, Role.ADMIN)
+    click.echo(f"admin {user.email} created (id {user.id})")
+
+
+@click.command("seed-demo")
+def seed_demo() -> None:
+    """Load demo brands, products, influencers and storefronts (idempotent)."""
+    from marketplace.demo import seed
+
+    created = seed()
+    click.echo("demo data loaded" if created else "demo data already present")
+
+
+@click.command("prune-tokens")
+def prune_tokens() -> None:
+    """Delete bearer tokens that expired or were revoked over a week ago."""
+    from marketplace.accounts.services import prune_auth_sessions
+
+    click.echo(f"{prune_auth_sessions()} tokens pruned")
+
+
+def init_app(app: Flask) -> None:
+    import marketplace.models  # noqa: F401 - complete metadata for autogenerate
+
+    Migrate(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
+    for command in (create_admin, seed_demo, prune_tokens):
+        app.cli.add_command(command)

@@ -1,0 +1,87 @@
+"""Settings, read from environment variables with safe development defaults.
+
+Precedence: built-in defaults < environment variables < the mapping passed to
+``create_app(config=...)`` (used by tests and scripts).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key"  # refused in production
+
+
+class ConfigError(RuntimeError):
+    """The settings are unsafe or inconsistent; the app refuses to start."""
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept plain ``postgresql://``/``postgres://`` URLs and use psycopg 3 for them."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def load_settings(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
+    """Build the settings mapping from environment variables."""
+    environment = env.get("MARKETPLACE_ENV", "development").strip().lower()
+    default_db = "sqlite:///" + str(Path(instance_path) / "marketplace.db")
+    return {
+        "MARKETPLACE_ENV": environment,
+        "SECRET_KEY": env.get("SECRET_KEY") or DEFAULT_SECRET_KEY,
+        "SQLALCHEMY_DATABASE_URI": normalize_database_url(env.get("DATABASE_URL") or default_db),
+        "SQLALCHEMY_ECHO": _bool(env.get("SQLALCHEMY_ECHO"), False),
+        # No REDIS_URL: jobs run inline after commit and rate limits are kept in memory.
+        "REDIS_URL": env.get("REDIS_URL") or None,
+        "RQ_QUEUES": ["default", "low"],
+        "AUTH_TOKEN_TTL_SECONDS": _int(env, "AUTH_TOKEN_TTL_SECONDS", 12 * 3600),
+        "AUTH_RATE_LIMIT": env.get("AUTH_RATE_LIMIT", "10 per minute;100 per hour"),
+        "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
+        # argon2id cost; the defaults follow RFC 9106's second recommended option.
+        "PASSWORD_HASH_TIME_COST": _int(env, "PASSWORD_HASH_TIME_COST", 3),
+        "PASSWORD_HASH_MEMORY_COST_KIB": _int(env, "PASSWORD_HASH_MEMORY_COST_KIB", 65536),
+        # How many reverse proxies (load balancer, ingress) sit in front and set X-Forwarded-*.
+        "TRUSTED_PROXY_COUNT": _int(env, "TRUSTED_PROXY_COUNT", 0),
+        "MAX_CONTENT_LENGTH": _int(env, "MAX_CONTENT_LENGTH", 1024 * 1024),
+        "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
+        "LOG_FORMAT": env.get("LOG_FORMAT", "json" if environment == "production" else "text"),
+        # flask-smorest / OpenAPI
+        "API_TITLE": "Relationship-commerce marketplace",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        "OPENAPI_SWAGGER_UI_URL": env.get(
+            "OPENAPI_SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
+        ),
+    }
+
+
+def validate_settings(settings: Mapping[str, Any]) -> None:
+    """Refuse to run production with development secrets or an embedded database."""
+    if settings["MARKETPLACE_ENV"] != "production":
+        return
+    secret = settings.get("SECRET_KEY") or ""
+    if secret == DEFAULT_SECRET_KEY or len(secret) < 32:
+        raise ConfigError("SECRET_KEY must be set to a random value of at least 32 characters in production")
+    if str(settings["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
+        raise ConfigError("DATABASE_URL must point to PostgreSQL in production")

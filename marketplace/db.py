@@ -1,0 +1,112 @@
+"""SQLAlchemy 2 setup: the declarative base, one engine per app, one session per app context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from flask import Flask, current_app, g
+from sqlalchemy import BigInteger, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite drops the offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetimes are not stored; use UTC-aware values")
+            value = value.astimezone(timezone.utc)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+# Money amounts are integers in minor units; BigInteger keeps large totals exact.
+MinorUnits = BigInteger
+
+
+@dataclass
+class DatabaseState:
+    engine: Engine
+    session_factory: sessionmaker[Session]
+
+
+def _enable_sqlite_foreign_keys(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_engine(url: str, echo: bool = False) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+        return engine
+    return create_engine(url, echo=echo, pool_pre_ping=True)
+
+
+class Database:
+    """Gives each app context its own session, closed (and rolled back if unfinished) at teardown."""
+
+    def init_app(self, app: Flask) -> None:
+        engine = make_engine(app.config["SQLALCHEMY_DATABASE_URI"], app.config["SQLALCHEMY_ECHO"])
+        app.extensions["db"] = DatabaseState(engine, sessionmaker(bind=engine, expire_on_commit=False))
+        app.teardown_appcontext(self._close_session)
+
+    @property
+    def state(self) -> DatabaseState:
+        return current_app.extensions["db"]
+
+    @property
+    def engine(self) -> Engine:
+        return self.state.engine
+
+    @property
+    def metadata(self) -> MetaData:
+        return Base.metadata
+
+    @property
+    def session(self) -> Session:
+        if "db_session" not in g:
+            g.db_session = self.state.session_factory()
+        return g.db_session
+
+    @staticmethod
+    def _close_session(_exc: BaseException | None) -> None:
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+
+db = Database()

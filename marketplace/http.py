@@ -1,0 +1,220 @@
+"""Project-wide HTTP pieces: the Api, Blueprint and Schema bases, errors, auth and paging.
+
+Everything a route needs comes from here, so error payloads, authentication and
+pagination are documented in the OpenAPI document from one place.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+from http import HTTPStatus
+from typing import Any, Callable, Iterable
+
+import marshmallow as ma
+from flask import g, request
+from flask_smorest import Api as BaseApi
+from flask_smorest import Blueprint as BaseBlueprint
+from flask_smorest.error_handler import ErrorSchema as BaseErrorSchema
+from sqlalchemy import Select, func, select
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
+
+from marketplace.db import db
+from marketplace.errors import DomainError, Forbidden, Unauthorized
+
+log = logging.getLogger(__name__)
+
+MAX_ID = 2**31 - 1  # primary keys are 32-bit integers
+MAX_PAGE = 100_000
+
+
+class IdConverter(IntegerConverter):
+    """``<id:name>`` path segments: positive 32-bit integers only, so huge ids are a 404."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002 - werkzeug's signature
+        super().__init__(map, min=1, max=MAX_ID)
+
+
+class Schema(ma.Schema):
+    """Base schema: unknown fields are an error, so typos surface as 422s."""
+
+    class Meta:
+        unknown = ma.RAISE
+        ordered = True
+
+
+class PatchSchemaMixin:
+    """PATCH bodies: every field optional and no defaults filled in, so only named fields change."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("partial", True)
+        super().__init__(*args, **kwargs)
+
+
+class ErrorSchema(BaseErrorSchema):
+    reason = ma.fields.String(metadata={"description": "Stable machine-readable cause"})
+
+
+def StrictInt(**kwargs: Any) -> ma.fields.Integer:  # noqa: N802 - reads as a field class
+    """An integer field that refuses floats and numeric strings in JSON bodies."""
+    return ma.fields.Integer(strict=True, **kwargs)
+
+
+def Id(**kwargs: Any) -> ma.fields.Integer:  # noqa: N802
+    """A primary-key reference; ``strict=False`` for query strings, where every value is text."""
+    kwargs.setdefault("strict", True)
+    return ma.fields.Integer(validate=ma.validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+class Api(BaseApi):
+    ERROR_SCHEMA = ErrorSchema
+
+    def _register_error_handlers(self):
+        super()._register_error_handlers()
+        self._app.register_error_handler(DomainError, self.handle_domain_error)
+
+    def handle_http_exception(self, error: HTTPException):
+        payload, status, headers = super().handle_http_exception(error)
+        payload.setdefault("message", error.description if status < 500 else "Internal server error")
+        if status >= 500:
+            original = getattr(error, "original_exception", None)
+            if original is not None:
+                log.error("unhandled error", exc_info=original)
+        # Keep headers werkzeug sets on the exception, such as Allow on a 405.
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                headers.setdefault(name, value)
+        return payload, status, headers
+
+    def handle_domain_error(self, error: DomainError):
+        status = error.status_code
+        payload: dict[str, Any] = {
+            "code": status,
+            "status": _status_name(status),
+            "message": error.message,
+            "reason": error.reason,
+        }
+        if error.errors:
+            payload["errors"] = error.errors
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+        return payload, status, headers
+
+
+def _status_name(status: int) -> str:
+    return HTTPStatus(status).phrase
+
+
+class Blueprint(BaseBlueprint):
+    def auth_required(self, roles: Iterable[str] | None = None) -> Callable:
+        """Require a valid bearer token, and one of ``roles`` if given (else 403)."""
+        allowed = frozenset(roles or ())
+
+        def decorator(view):
+            @functools.wraps(view)
+            def wrapper(*args, **kwargs):
+                user = current_user(required=True)
+                if allowed and user.role not in allowed:
+                    raise Forbidden(
+                        f"this action needs one of the roles: {', '.join(sorted(allowed))}",
+                        reason="wrong_role",
+                    )
+                return view(*args, **kwargs)
+
+            wrapper = self.doc(security=[{"bearerAuth": []}])(wrapper)
+            wrapper = self.alt_response(401, response="UNAUTHORIZED")(wrapper)
+            return self.alt_response(403, response="FORBIDDEN")(wrapper)
+
+        return decorator
+
+    def auth_optional(self, view):
+        """Public route whose answer depends on who asks; a bad token is still a 401."""
+
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            current_user(required=False)
+            return view(*args, **kwargs)
+
+        wrapper = self.doc(security=[{}, {"bearerAuth": []}])(wrapper)
+        return self.alt_response(401, response="UNAUTHORIZED")(wrapper)
+
+
+def current_user(required: bool = False):
+    """The authenticated user of this request, or None. Resolved once per request."""
+    if "current_user" not in g:
+        from marketplace.accounts.services import authenticate_bearer
+
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if not header:
+            g.current_user = None
+        elif scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("the Authorization header must be 'Bearer <token>'", reason="invalid_token")
+        else:
+            g.current_user = authenticate_bearer(token.strip())
+    if required and g.current_user is None:
+        raise Unauthorized("authentication required", reason="authentication_required")
+    return g.current_user
+
+
+# ---------------------------------------------------------------- pagination
+
+
+class PageArgsSchema(Schema):
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=MAX_PAGE))
+    page_size = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
+
+
+class PageMetaSchema(Schema):
+    page = ma.fields.Integer(required=True)
+    page_size = ma.fields.Integer(required=True)
+    total = ma.fields.Integer(required=True)
+    pages = ma.fields.Integer(required=True)
+
+
+def page_schema(item_schema: type[ma.Schema]) -> type[ma.Schema]:
+    """A ``{items: [...], meta: {...}}`` envelope schema named after its items."""
+    name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
+    return type(
+        name,
+        (Schema,),
+        {
+            "items": ma.fields.List(ma.fields.Nested(item_schema), required=True),
+            "meta": ma.fields.Nested(PageMetaSchema, required=True),
+        },
+    )
+
+
+def paginate(query: Select, page: int, page_size: int) -> dict[str, Any]:
+    """Run ``query`` for one page and count the whole result; past the end is an empty page."""
+    session = db.session
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    items = session.scalars(query.limit(page_size).offset((page - 1) * page_size)).all()
+    return {
+        "items": items,
+        "meta": {
+            "page": page,
+            "page_size": page_size,
+            "total": total,
+            "pages": math.ceil(total / page_size) if total else 0,
+        },
+    }
+
+
+def init_api(app) -> Api:
+    """Create the app's Api (one per app, so several apps can live in one process)."""
+    app.url_map.converters["id"] = IdConverter
+    api = Api()
+    api.register_converter(IdConverter, lambda _c: {"type": "integer", "minimum": 1, "maximum": MAX_ID})
+    api.init_app(
+        app,
+        spec_kwargs={
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "opaque signed token"}
+                }
+            }
+        },
+    )
+    return api

@@ -1,0 +1,10 @@
+"""Every domain's models, imported so ``Base.metadata`` is complete: the Alembic target."""
+
+from marketplace.accounts.models import AuthSession, User  # noqa: F401
+from marketplace.brands.models import Brand, BrandMember  # noqa: F401
+from marketplace.catalog.models import Product  # noqa: F401
+from marketplace.db import Base
+from marketplace.influencers.models import InfluencerProfile, SocialProfile  # noqa: F401
+from marketplace.storefronts.models import Collection, Storefront, StorefrontItem  # noqa: F401
+
+metadata = Base.metadata

@@ -1,0 +1,22 @@
+"""Money is an integer amount of minor units plus an ISO 4217 currency code; never a float.
+
+Every amount column is a BIGINT of minor units (cents for USD, yen for JPY) next to
+a three-letter currency column.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from babel.numbers import list_currencies
+
+MAX_AMOUNT = 10**12  # one trillion minor units: far above any real price, far below BIGINT
+
+
+@lru_cache(maxsize=1)
+def _iso_currencies() -> frozenset[str]:
+    return frozenset(code for code in list_currencies() if len(code) == 3 and code.isalpha())
+
+
+def is_currency(code: str) -> bool:
+    return code in _iso_currencies()

@@ -1,0 +1,115 @@
+"""RQ wiring: queues on Redis when ``REDIS_URL`` is set, inline execution otherwise.
+
+Jobs are always sent *after* the database transaction that asked for them
+commits, so a job never looks for a row that is not there yet, and a rolled back
+transaction sends nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, current_app
+from redis import Redis
+from rq import Queue
+from rq.exceptions import DuplicateJobError
+from rq.utils import import_attribute
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+
+JOB_TIMEOUT_SECONDS = 600
+RESULT_TTL_SECONDS = 3600
+FAILURE_TTL_SECONDS = 7 * 24 * 3600
+
+
+@dataclass
+class PendingJob:
+    func_path: str
+    args: tuple
+    kwargs: dict
+    queue: str = "default"
+    job_id: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def init_app(app: Flask) -> None:
+    url = app.config["REDIS_URL"]
+    app.extensions["redis"] = Redis.from_url(url) if url else None
+
+
+def get_redis() -> Redis | None:
+    return current_app.extensions["redis"]
+
+
+def get_queue(name: str = "default") -> Queue:
+    redis = get_redis()
+    if redis is None:
+        raise RuntimeError("no Redis configured: jobs run inline")
+    return Queue(name, connection=redis, default_timeout=JOB_TIMEOUT_SECONDS)
+
+
+def enqueue_after_commit(
+    session: Session,
+    func_path: str,
+    *args: Any,
+    queue: str = "default",
+    job_id: str | None = None,
+    **kwargs: Any,
+) -> None:
+    """Send ``func_path(*args, **kwargs)`` once ``session`` commits.
+
+    ``job_id`` makes the job unique while it is queued or running (RQ's
+    ``unique=True``); jobs must be idempotent anyway, since a worker can die
+    mid-job and the job then runs again.
+    """
+    session.info.setdefault("pending_jobs", []).append(
+        PendingJob(func_path, args, kwargs, queue=queue, job_id=job_id)
+    )
+
+
+def send(job: PendingJob):
+    """Enqueue on Redis, or run now in a fresh app context (and so a fresh session)."""
+    redis = get_redis()
+    if redis is None:
+        func = import_attribute(job.func_path)
+        with current_app.app_context():
+            return func(*job.args, **job.kwargs)
+    options: dict[str, Any] = {
+        "result_ttl": RESULT_TTL_SECONDS,
+        "failure_ttl": FAILURE_TTL_SECONDS,
+    }
+    if job.job_id:
+        options.update(job_id=job.job_id, unique=True)
+    try:
+        return get_queue(job.queue).enqueue(job.func_path, args=job.args, kwargs=job.kwargs, **options)
+    except DuplicateJobError:
+        log.info("job %s is already queued", job.job_id)
+        return None
+
+
+@event.listens_for(Session, "after_commit")
+def _collect_after_commit(session: Session) -> None:
+    jobs = session.info.pop("pending_jobs", None)
+    if jobs:
+        # No SQL may run inside after_commit; hand the jobs to after_transaction_end.
+        session.info["committed_jobs"] = jobs
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_on_rollback(session: Session) -> None:
+    session.info.pop("pending_jobs", None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _send_committed(session: Session, transaction) -> None:
+    if transaction.parent is not None:
+        return
+    for job in session.info.pop("committed_jobs", ()):
+        try:
+            send(job)
+        except Exception:  # the commit stands; a lost enqueue is logged for replay
+            log.exception("could not send job %s after commit", job.func_path)
