@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 from flask_migrate import Migrate
 
 from marketplace.db import db
@@ -14,6 +15,7 @@ MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 
 
 @click.command("create-admin")
+@with_appcontext
 @click.option("--email", prompt=True)
 @click.password_option()
 def create_admin(email: str, password: str) -> None:
@@ -28,6 +30,7 @@ def create_admin(email: str, password: str) -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo() -> None:
     """Load demo brands, products, influencers and storefronts (idempotent)."""
     from marketplace.demo import seed
@@ -37,6 +40,7 @@ def seed_demo() -> None:
 
 
 @click.command("prune-tokens")
+@with_appcontext
 def prune_tokens() -> None:
     """Delete bearer tokens that expired or were revoked over a week ago."""
     from marketplace.accounts.services import prune_auth_sessions

@@ -66,6 +66,8 @@ def enqueue_after_commit(
     ``unique=True``); jobs must be idempotent anyway, since a worker can die
     mid-job and the job then runs again.
     """
+    if not session.in_transaction():
+        session.begin()  # tie the job to a transaction, so a rollback can drop it
     session.info.setdefault("pending_jobs", []).append(
         PendingJob(func_path, args, kwargs, queue=queue, job_id=job_id)
     )
@@ -99,9 +101,10 @@ def _collect_after_commit(session: Session) -> None:
         session.info["committed_jobs"] = jobs
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_on_rollback(session: Session) -> None:
-    session.info.pop("pending_jobs", None)
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_on_rollback(session: Session, previous_transaction) -> None:
+    if previous_transaction.parent is None:
+        session.info.pop("pending_jobs", None)
 
 
 @event.listens_for(Session, "after_transaction_end")

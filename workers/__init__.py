@@ -21,18 +21,18 @@ class AppContextMixin:
             app = create_app()
         self.app = app
 
-    def perform_job(self, job, queue):
+    def perform_job(self, *args, **kwargs):
         with self.app.app_context():
-            return super().perform_job(job, queue)
+            return super().perform_job(*args, **kwargs)
 
 
 class AppWorker(AppContextMixin, Worker):
     """Forks a work horse per job (production)."""
 
-    def execute_job(self, job, queue):
-        # Pooled connections must not cross a fork: the horse opens its own.
+    def main_work_horse(self, *args, **kwargs):
+        # Runs in the forked horse: pooled connections must not cross the fork.
         self.app.extensions["db"].engine.dispose(close=False)
-        return super().execute_job(job, queue)
+        return super().main_work_horse(*args, **kwargs)
 
 
 class AppSimpleWorker(AppContextMixin, SimpleWorker):

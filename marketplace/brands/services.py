@@ -37,6 +37,10 @@ def require_member(user: User, brand_id: int) -> Brand:
     return brand
 
 
+def _slug_taken() -> Conflict:
+    return Conflict("this brand slug is taken", reason="slug_taken", errors={"slug": ["already taken"]})
+
+
 def _free_slug(base: str) -> str:
     taken = set(db.session.scalars(select(Brand.slug).where(Brand.slug.like(f"{base}%"))))
     slug, n = base, 2
@@ -49,14 +53,14 @@ def create_brand(user: User, data: dict[str, Any]) -> Brand:
     explicit_slug = data.pop("slug", None)
     brand = Brand(slug=explicit_slug or _free_slug(slugify(data["name"])), **data)
     session = db.session
-    session.add(brand)
-    session.flush()
-    session.add(BrandMember(brand_id=brand.id, user_id=user.id, role="owner"))
     try:
+        session.add(brand)
+        session.flush()
+        session.add(BrandMember(brand_id=brand.id, user_id=user.id, role="owner"))
         session.commit()
     except IntegrityError:
         session.rollback()
-        raise Conflict("this brand slug is taken", reason="slug_taken", errors={"slug": ["already taken"]}) from None
+        raise _slug_taken() from None
     return brand
 
 
@@ -68,7 +72,7 @@ def update_brand(user: User, brand_id: int, changes: dict[str, Any]) -> Brand:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise Conflict("this brand slug is taken", reason="slug_taken", errors={"slug": ["already taken"]}) from None
+        raise _slug_taken() from None
     return brand
 
 

@@ -1,0 +1,55 @@
+import pytest
+
+from marketplace.config import DEFAULT_SECRET_KEY, ConfigError, load_settings, normalize_database_url, validate_settings
+
+
+@pytest.mark.parametrize(
+    "given, expected",
+    [
+        ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("sqlite:///x.db", "sqlite:///x.db"),
+    ],
+)
+def test_normalize_database_url_uses_psycopg3(given, expected):
+    assert normalize_database_url(given) == expected
+
+
+def test_defaults_are_embedded_sqlite_and_inline_jobs(tmp_path):
+    settings = load_settings({}, str(tmp_path))
+
+    assert settings["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/marketplace.db"
+    assert settings["REDIS_URL"] is None
+    assert settings["MARKETPLACE_ENV"] == "development"
+
+
+def _production(**env):
+    base = {"MARKETPLACE_ENV": "production", "DATABASE_URL": "postgresql://db/marketplace"}
+    return load_settings(base | env, "/tmp")
+
+
+def test_production_refuses_default_secret():
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        validate_settings(_production())
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        validate_settings(_production(SECRET_KEY=DEFAULT_SECRET_KEY))
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        validate_settings(_production(SECRET_KEY="too-short"))
+
+
+def test_production_refuses_sqlite():
+    with pytest.raises(ConfigError, match="DATABASE_URL"):
+        validate_settings(_production(SECRET_KEY="x" * 40, DATABASE_URL="sqlite:///prod.db"))
+
+
+def test_production_accepts_real_settings():
+    settings = _production(SECRET_KEY="x" * 40)
+
+    validate_settings(settings)
+    assert settings["LOG_FORMAT"] == "json"
+
+
+def test_bad_integer_setting_is_a_clear_error(tmp_path):
+    with pytest.raises(ConfigError, match="AUTH_TOKEN_TTL_SECONDS"):
+        load_settings({"AUTH_TOKEN_TTL_SECONDS": "soon"}, str(tmp_path))

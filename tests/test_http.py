@@ -1,0 +1,145 @@
+"""Errors, limits and the OpenAPI document: the contract every route shares."""
+
+import re
+
+import pytest
+from openapi_spec_validator import validate
+from sqlalchemy import func, select
+
+from marketplace.brands.models import Brand, BrandMember
+from marketplace.db import db
+
+
+def test_unknown_url_is_json_404(client):
+    response = client.get("/api/v1/nothing-here")
+
+    assert response.status_code == 404
+    assert response.is_json
+    assert response.get_json()["code"] == 404
+    assert response.get_json()["message"]
+
+
+def test_wrong_method_is_json_405_with_allow_header(client):
+    response = client.put("/api/v1/products/1")
+
+    assert response.status_code == 405
+    assert response.get_json()["code"] == 405
+    assert set(response.headers["Allow"].split(", ")) >= {"GET", "PATCH", "DELETE"}
+
+
+def test_unexpected_error_is_json_500_without_internals(client, app, monkeypatch):
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)  # TESTING would re-raise
+
+    def broken():
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr("marketplace.brands.services.list_brands", broken)
+
+    response = client.get("/api/v1/brands")
+
+    assert response.status_code == 500
+    body = response.get_json()
+    assert body == {"code": 500, "status": "Internal Server Error", "message": "Internal server error"}
+    assert "secret" not in response.get_data(as_text=True)
+
+
+def test_malformed_json_is_400(client, make):
+    owner = make.actor("brand")
+
+    response = client.post(
+        "/api/v1/brands", data='{"name": "x",', content_type="application/json", headers=owner.headers
+    )
+
+    assert response.status_code == 400
+    assert response.get_json()["code"] == 400
+
+
+def test_oversized_body_is_413(client, make, app):
+    owner = make.actor("brand")
+    body = '{"name": "' + "x" * app.config["MAX_CONTENT_LENGTH"] + '"}'
+
+    response = client.post("/api/v1/brands", data=body, content_type="application/json", headers=owner.headers)
+
+    assert response.status_code == 413
+    assert response.get_json()["code"] == 413
+
+
+@pytest.mark.parametrize("value", [12.0, 12.5, "12", True])
+def test_integers_are_strict_in_bodies(client, make, value):
+    owner = make.actor("brand")
+
+    response = client.post(
+        "/api/v1/brands", json={"name": "Acme", "default_commission_bps": value}, headers=owner.headers
+    )
+
+    assert response.status_code == 422
+    assert "default_commission_bps" in response.get_json()["errors"]["json"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/products/2147483648", "/api/v1/products/" + "9" * 40, "/api/v1/products/0"])
+def test_out_of_range_ids_are_404_not_500(client, path):
+    response = client.get(path)
+
+    assert response.status_code == 404
+    assert response.is_json
+
+
+def test_failed_request_writes_nothing(client, make, app):
+    """The brand and its owner membership are one transaction: a slug clash leaves neither."""
+    first = make.brand(slug="acme")
+    other = make.actor("brand")
+
+    response = client.post(
+        "/api/v1/brands", json={"name": "Acme", "slug": "acme", "default_commission_bps": 5}, headers=other.headers
+    )
+
+    assert response.status_code == 409
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Brand)) == 1
+        assert db.session.scalar(select(func.count()).select_from(BrandMember)) == 1
+        assert db.session.get(Brand, first["id"]).slug == "acme"
+
+
+def test_request_id_is_echoed_or_made(client):
+    given = client.get("/healthz", headers={"X-Request-ID": "abc-123"})
+    made = client.get("/healthz")
+
+    assert given.headers["X-Request-ID"] == "abc-123"
+    assert len(made.headers["X-Request-ID"]) == 32
+
+
+def test_openapi_document_is_valid_and_lists_every_route(client, app):
+    response = client.get("/api/openapi.json")
+
+    assert response.status_code == 200
+    spec = response.get_json()
+    validate(spec)
+    documented = {
+        (path, method.upper()) for path, operations in spec["paths"].items() for method in operations
+    }
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("api-docs."):
+            continue
+        path = re.sub(r"<(?:[^<>]*:)?([^<>:]+)>", r"{\1}", rule.rule)
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            assert (path, method) in documented, f"{method} {rule.rule} is not documented"
+
+
+def test_openapi_documents_schemas_and_bearer_auth(client):
+    spec = client.get("/api/openapi.json").get_json()
+
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    create = spec["paths"]["/api/v1/brands/{brand_id}/products"]["post"]
+    assert create["security"] == [{"bearerAuth": []}]
+    assert "$ref" in create["requestBody"]["content"]["application/json"]["schema"]
+    assert {"201", "401", "403", "422"} <= set(create["responses"])
+    product = spec["components"]["schemas"]["Product"]
+    assert product["properties"]["price"]["type"] == "integer"
+    assert {"title", "price", "currency", "sku", "stock"} <= set(product["required"])
+
+
+def test_interactive_docs_are_served(client):
+    response = client.get("/api/docs")
+
+    assert response.status_code == 200
+    assert b"swagger" in response.data.lower()

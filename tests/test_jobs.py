@@ -1,0 +1,100 @@
+"""RQ wiring: jobs leave only after commit, run in an app context, once per id; inline without Redis."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pytest
+
+from rq import Queue
+from sqlalchemy import func, select
+
+from marketplace.accounts.models import AuthSession, Role
+from marketplace.accounts.services import create_user
+from marketplace.db import db, utcnow
+from marketplace.queueing import enqueue_after_commit
+from workers import AppSimpleWorker, AppWorker
+
+PRUNE = "workers.jobs.prune_tokens"
+
+
+def _add_stale_token(app) -> None:
+    """An auth session that expired a month ago, in an uncommitted transaction."""
+    long_ago = utcnow() - timedelta(days=30)
+    with app.app_context():
+        user = create_user(f"u{utcnow().timestamp()}@example.com", "password123", Role.SHOPPER)
+        db.session.add(AuthSession(id=f"{user.id:032d}", user_id=user.id, created_at=long_ago, expires_at=long_ago))
+        db.session.commit()
+
+
+def _token_count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(AuthSession))
+
+
+def test_job_is_enqueued_only_when_the_transaction_commits(app, redis):
+    queue = Queue("default", connection=redis)
+    with app.app_context():
+        enqueue_after_commit(db.session, PRUNE)
+        assert queue.count == 0
+        db.session.commit()
+
+    assert queue.count == 1
+    assert queue.jobs[0].func_name == PRUNE
+
+
+def test_rolled_back_transaction_sends_no_job(app, redis):
+    with app.app_context():
+        enqueue_after_commit(db.session, PRUNE)
+        db.session.rollback()
+        db.session.commit()
+
+    assert Queue("default", connection=redis).count == 0
+
+
+def test_worker_runs_job_in_app_context(app, redis):
+    _add_stale_token(app)
+    with app.app_context():
+        enqueue_after_commit(db.session, PRUNE)
+        db.session.commit()
+
+    worker = AppSimpleWorker(["default"], connection=redis, app=app)
+    assert worker.work(burst=True)
+
+    assert _token_count(app) == 0
+    assert Queue("default", connection=redis).finished_job_registry.count == 1
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="a forked work horse needs a real Redis server")
+def test_forking_worker_runs_job_in_app_context(app, redis):
+    _add_stale_token(app)
+    with app.app_context():
+        enqueue_after_commit(db.session, PRUNE)
+        db.session.commit()
+
+    assert AppWorker(["default"], connection=redis, app=app).work(burst=True)
+
+    assert _token_count(app) == 0
+    assert Queue("default", connection=redis).finished_job_registry.count == 1
+
+
+def test_job_with_same_id_is_queued_once(app, redis):
+    with app.app_context():
+        enqueue_after_commit(db.session, PRUNE, job_id="prune-tokens")
+        enqueue_after_commit(db.session, PRUNE, job_id="prune-tokens")
+        db.session.commit()
+
+    assert Queue("default", connection=redis).count == 1
+
+
+def test_without_redis_job_runs_inline_after_commit(app):
+    assert app.extensions["redis"] is None
+    _add_stale_token(app)
+
+    with app.app_context():
+        enqueue_after_commit(db.session, PRUNE)
+        assert _token_count(app) == 1  # not before the commit
+        db.session.commit()
+
+    assert _token_count(app) == 0
