@@ -1,4 +1,6 @@
 from redis import Redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 
 def test_healthz_reports_database_and_redis(client, redis):
@@ -16,7 +18,7 @@ def test_healthz_without_redis_says_jobs_run_inline(client):
 
 
 def test_healthz_is_503_when_redis_is_unreachable(client, app, monkeypatch):
-    unreachable = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+    unreachable = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0))
     monkeypatch.setitem(app.extensions, "redis", unreachable)
 
     response = client.get("/healthz")

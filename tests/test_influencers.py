@@ -153,7 +153,9 @@ def test_put_refuses_float_followers(client, make):
 
 
 def test_put_refuses_bad_handle_and_avatar_url(client, make):
-    response = put_profile(client, make.actor("influencer"), handle="no spaces!", avatar_url="ftp://x.example.com/a.png")
+    actor = make.actor("influencer")
+
+    response = put_profile(client, actor, handle="no spaces!", avatar_url="ftp://x.example.com/a.png")
 
     assert response.status_code == 422
     assert set(json_errors(response)) == {"handle", "avatar_url"}
@@ -174,7 +176,8 @@ def test_put_without_token_is_401(client):
     response = client.put(ME, json=profile_body())
 
     assert response.status_code == 401
-    assert response.get_json()["code"] == 401
+    assert response.get_json()["reason"] == "authentication_required"
+    assert response.headers["WWW-Authenticate"] == "Bearer"
 
 
 # ------------------------------------------------------------------ GET

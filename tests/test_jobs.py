@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from rq import Queue
+from rq.cron import CronScheduler
 from sqlalchemy import func, select
 
 from marketplace.accounts.models import AuthSession, Role
@@ -15,6 +16,7 @@ from marketplace.accounts.services import create_user
 from marketplace.db import db, utcnow
 from marketplace.queueing import enqueue_after_commit
 from workers import AppSimpleWorker, AppWorker
+from workers.jobs import prune_tokens
 
 PRUNE = "workers.jobs.prune_tokens"
 
@@ -98,3 +100,14 @@ def test_without_redis_job_runs_inline_after_commit(app):
         db.session.commit()
 
     assert _token_count(app) == 0
+
+
+def test_cron_config_schedules_token_pruning_daily(redis):
+    scheduler = CronScheduler(connection=redis)
+
+    scheduler.load_config_from_file("workers.cron")
+
+    [job] = scheduler.get_jobs()
+    assert job.func is prune_tokens
+    assert job.queue_name == "low"
+    assert job.cron == "17 3 * * *"

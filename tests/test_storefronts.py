@@ -41,6 +41,11 @@ def patch_item(client, storefront, item, headers=None, **changes):
     return client.patch(url(storefront, "items", item["id"]), json=changes, headers=headers)
 
 
+def patch_collection(client, storefront, collection, headers=None, **changes):
+    headers = headers or storefront["owner"].headers
+    return client.patch(url(storefront, "collections", collection["id"]), json=changes, headers=headers)
+
+
 @pytest.fixture
 def brand(make):
     return make.brand()
@@ -287,6 +292,10 @@ def test_get_me_storefronts_lists_own_including_drafts(client, make):
     ]
 
 
+def test_get_me_storefronts_refuses_shopper(client, make):
+    assert client.get(f"{API}/me/storefronts", headers=make.actor().headers).status_code == 403
+
+
 def test_get_me_storefronts_without_profile_is_empty(client, make):
     response = client.get(f"{API}/me/storefronts", headers=make.actor("influencer").headers)
 
@@ -412,7 +421,7 @@ def test_patch_collection_rename_to_taken_name_is_409(client, make, shop):
     make.collection(shop, name="Gifts")
     travel = make.collection(shop, name="Travel")
 
-    response = client.patch(url(shop, "collections", travel["id"]), json={"name": "Gifts"}, headers=shop["owner"].headers)
+    response = patch_collection(client, shop, travel, name="Gifts")
 
     assert response.status_code == 409
     assert response.get_json()["reason"] == "collection_name_taken"
@@ -422,7 +431,7 @@ def test_patch_collection_rename_to_taken_name_is_409(client, make, shop):
 def test_patch_collection_renames(client, make, shop):
     travel = make.collection(shop, name="Travel")
 
-    response = client.patch(url(shop, "collections", travel["id"]), json={"name": "Trips"}, headers=shop["owner"].headers)
+    response = patch_collection(client, shop, travel, name="Trips")
 
     assert response.status_code == 200
     assert response.get_json()["name"] == "Trips"
@@ -432,13 +441,13 @@ def test_patch_collection_renames(client, make, shop):
 def test_patch_collection_position_reorders(client, make, shop):
     a, b, c = (make.collection(shop) for _ in range(3))
 
-    response = client.patch(url(shop, "collections", c["id"]), json={"position": 0}, headers=shop["owner"].headers)
+    response = patch_collection(client, shop, c, position=0)
 
     assert response.status_code == 200
     assert response.get_json()["position"] == 0
     assert collection_positions(client, shop) == contiguous(c["id"], a["id"], b["id"])
 
-    client.patch(url(shop, "collections", c["id"]), json={"position": 2}, headers=shop["owner"].headers)
+    patch_collection(client, shop, c, position=2)
 
     assert collection_positions(client, shop) == contiguous(a["id"], b["id"], c["id"])
 
@@ -446,7 +455,7 @@ def test_patch_collection_position_reorders(client, make, shop):
 def test_patch_collection_of_other_storefront_is_404(client, make, shop):
     foreign = make.collection(make.storefront())
 
-    response = client.patch(url(shop, "collections", foreign["id"]), json={"name": "Mine"}, headers=shop["owner"].headers)
+    response = patch_collection(client, shop, foreign, name="Mine")
 
     assert response.status_code == 404
 
@@ -471,7 +480,7 @@ def test_delete_collection_renumbers_remaining_collections(client, make, shop):
     client.delete(url(shop, "collections", b["id"]), headers=shop["owner"].headers)
 
     assert collection_positions(client, shop) == contiguous(a["id"], c["id"])
-    response = client.patch(url(shop, "collections", b["id"]), json={"name": "Back"}, headers=shop["owner"].headers)
+    response = patch_collection(client, shop, b, name="Back")
     assert response.status_code == 404
 
 

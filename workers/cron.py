@@ -1,0 +1,11 @@
+"""Periodic jobs, for RQ's cron scheduler: ``rq cron --url "$REDIS_URL" workers.cron``.
+
+Each entry enqueues a job on a queue that ``python -m workers`` serves; run one
+cron scheduler per deployment.
+"""
+
+from rq import cron
+
+from workers.jobs import prune_tokens
+
+cron.register(prune_tokens, "low", cron="17 3 * * *", name="prune-tokens")  # daily, 03:17 UTC
