@@ -18,7 +18,8 @@ from flask_smorest import Api as BaseApi
 from flask_smorest import Blueprint as BaseBlueprint
 from flask_smorest.error_handler import ErrorSchema as BaseErrorSchema
 from sqlalchemy import Select, func, select
-from werkzeug.exceptions import HTTPException
+from webargs.flaskparser import FlaskParser
+from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import IntegerConverter
 
 from marketplace.db import db
@@ -31,10 +32,18 @@ MAX_PAGE = 100_000
 
 
 class IdConverter(IntegerConverter):
-    """``<id:name>`` path segments: positive 32-bit integers only, so huge ids are a 404."""
+    """``<id:name>`` path segments: positive 32-bit integers only, so huge ids are a 404.
 
-    def __init__(self, map, *args, **kwargs):  # noqa: A002 - werkzeug's signature
-        super().__init__(map, min=1, max=MAX_ID)
+    The range is checked here rather than with werkzeug's ``min``/``max``: those make
+    the rule not match, and werkzeug then answers 405 when another method's rule
+    shares the path.
+    """
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if not 1 <= number <= MAX_ID:
+            raise NotFound()
+        return number
 
 
 class Schema(ma.Schema):
@@ -106,7 +115,15 @@ def _status_name(status: int) -> str:
     return HTTPStatus(status).phrase
 
 
+class ArgumentsParser(FlaskParser):
+    """Let the schema decide about unknown query parameters too (ours refuse them: 422)."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": None, "querystring": None}
+
+
 class Blueprint(BaseBlueprint):
+    ARGUMENTS_PARSER = ArgumentsParser()
+
     def auth_required(self, roles: Iterable[str] | None = None) -> Callable:
         """Require a valid bearer token, and one of ``roles`` if given (else 403)."""
         allowed = frozenset(roles or ())
