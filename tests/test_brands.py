@@ -535,15 +535,37 @@ def test_delete_last_owner_is_409(client, brand, owner):
     assert member_ids(client, brand, owner) == [owner.id]
 
 
-def test_delete_last_owner_by_member_is_409(client, make, brand, owner):
+def test_delete_owner_by_member_is_403(client, make, brand, owner):
     colleague = make.actor("brand")
     client.post(members_url(brand), json={"email": colleague.email}, headers=owner.headers)
 
     response = client.delete(members_url(brand, owner.id), headers=colleague.headers)
 
-    assert response.status_code == 409
-    assert response.get_json()["reason"] == "last_owner"
+    assert response.status_code == 403
+    assert response.get_json()["reason"] == "not_brand_owner"
     assert member_ids(client, brand, owner) == [owner.id, colleague.id]
+
+
+def test_post_member_by_plain_member_is_403(client, make, brand, owner):
+    colleague, invitee = make.actor("brand"), make.actor("brand")
+    client.post(members_url(brand), json={"email": colleague.email}, headers=owner.headers)
+
+    response = client.post(members_url(brand), json={"email": invitee.email}, headers=colleague.headers)
+
+    assert response.status_code == 403
+    assert response.get_json()["reason"] == "not_brand_owner"
+    assert member_ids(client, brand, owner) == [owner.id, colleague.id]
+
+
+def test_delete_self_lets_member_leave(client, make, brand, owner):
+    colleague = make.actor("brand")
+    client.post(members_url(brand), json={"email": colleague.email}, headers=owner.headers)
+
+    response = client.delete(members_url(brand, colleague.id), headers=colleague.headers)
+
+    assert response.status_code == 204
+    assert member_ids(client, brand, owner) == [owner.id]
+    assert my_brand_ids(client, colleague) == []
 
 
 def test_delete_non_member_is_404(client, make, brand, owner):

@@ -102,7 +102,9 @@ def _session_for_token(token: str) -> AuthSession:
         raise Unauthorized("the token is not valid", reason="invalid_token") from None
     sid = data.get("sid") if isinstance(data, dict) else None
     auth_session = db.session.get(AuthSession, sid) if isinstance(sid, str) else None
-    if auth_session is None or auth_session.revoked_at is not None:
+    if auth_session is None:
+        raise Unauthorized("the token is not valid", reason="invalid_token")
+    if auth_session.revoked_at is not None:
         raise Unauthorized("the token has been revoked", reason="token_revoked")
     if auth_session.expires_at <= utcnow():
         raise Unauthorized("the token has expired", reason="token_expired")

@@ -37,6 +37,14 @@ def require_member(user: User, brand_id: int) -> Brand:
     return brand
 
 
+def require_owner(user: User, brand_id: int) -> Brand:
+    """The brand, if ``user`` is one of its owners (or an admin): owners manage membership."""
+    brand = require_member(user, brand_id)
+    if not user.is_admin and db.session.get(BrandMember, (brand_id, user.id)).role != "owner":
+        raise Forbidden("only the brand's owners manage its members", reason="not_brand_owner")
+    return brand
+
+
 def _slug_taken() -> Conflict:
     return Conflict("this brand slug is taken", reason="slug_taken", errors={"slug": ["already taken"]})
 
@@ -92,7 +100,7 @@ def list_members(user: User, brand_id: int) -> list[dict[str, Any]]:
 
 
 def add_member(user: User, brand_id: int, email: str) -> dict[str, Any]:
-    require_member(user, brand_id)
+    require_owner(user, brand_id)
     invitee = db.session.scalar(select(User).where(User.email == email.strip().lower()))
     if invitee is None or invitee.role != Role.BRAND:
         raise Invalid("no brand account has this email", errors={"email": ["must belong to a brand account"]})
@@ -105,7 +113,11 @@ def add_member(user: User, brand_id: int, email: str) -> dict[str, Any]:
 
 
 def remove_member(user: User, brand_id: int, member_user_id: int) -> None:
-    require_member(user, brand_id)
+    """Owners remove anyone (the last owner stays); a member may leave."""
+    if member_user_id == user.id:
+        require_member(user, brand_id)
+    else:
+        require_owner(user, brand_id)
     member = db.session.get(BrandMember, (brand_id, member_user_id))
     if member is None:
         raise NotFound("no such member")
