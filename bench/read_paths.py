@@ -15,8 +15,9 @@ What it does, all on 127.0.0.1 and all torn down at the end (even on error or Ct
 4. Counts the SQL statements of each path (``bench/query_counts.py``, in-process).
 5. Loads each path with a closed-loop client: ``--concurrency`` threads, each with
    its own keep-alive ``http.client`` connection, a fixed number of requests after a
-   warm-up, and a hard time cap per path. The baseline is measured first and last;
-   ratios use the mean of the two.
+   warm-up, and a hard time cap. The requests are split into interleaved rounds
+   (baseline, the five paths, baseline, the five paths, ...) so the machine's drift
+   touches every row alike; ratios divide by the baseline's overall req/s.
 6. Prints the parameters and one table row per path.
 
 The machine it was written for has 2 shared, noisy cores: absolute figures move from
@@ -36,6 +37,7 @@ import random
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -72,7 +74,11 @@ class Connection(http.client.HTTPConnection):
 
     http.client reopens the socket by itself when the server closed it (gunicorn's
     sync workers answer ``Connection: close``), so the count shows whether keep-alive
-    was in effect.
+    was in effect. With sync workers every request is a new TCP connection, and the
+    server, closing first, would leave each one in TIME_WAIT for 60 s: a run makes
+    ~17,000 connections, so two runs in a row would run out of loopback ephemeral
+    ports (28,000 by default) and fail with EADDRNOTAVAIL. Closing with SO_LINGER 0
+    (an RST once the response is read) ends those connections without TIME_WAIT.
     """
 
     def __init__(self, port: int, timeout: float, counter: list[int]):
@@ -82,6 +88,7 @@ class Connection(http.client.HTTPConnection):
     def connect(self) -> None:
         super().connect()
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self._counter[0] += 1
 
 
@@ -116,6 +123,17 @@ class LoadResult:
     connects: int = 0
     client_cpu: float = 0.0  # seconds of this process's CPU during the run
     bytes_per_response: int = 0
+
+    def add(self, other: "LoadResult") -> None:
+        """Fold another run of the same endpoint into this one (times and counts add up)."""
+        self.latencies.extend(other.latencies)
+        self.errors += other.errors
+        self.error_samples.extend(other.error_samples[: max(0, 5 - len(self.error_samples))])
+        self.wall += other.wall
+        self.capped = self.capped or other.capped
+        self.connects += other.connects
+        self.client_cpu += other.client_cpu
+        self.bytes_per_response = self.bytes_per_response or other.bytes_per_response
 
     @property
     def done(self) -> int:
@@ -210,6 +228,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _no_control_socket() -> list[str]:
+    """Recent gunicorn (27 here) opens a control socket at ~/.gunicorn/gunicorn.ctl by default: two servers
+    would share that path, and it writes under $HOME. It plays no part in serving requests: both go without."""
+    from gunicorn.config import KNOWN_SETTINGS
+
+    return ["--no-control-socket"] if any(s.name == "control_socket_disable" for s in KNOWN_SETTINGS) else []
+
+
 class Server:
     """A gunicorn arbiter we started, in its own process group, logging to a file."""
 
@@ -220,7 +246,7 @@ class Server:
         env = {**env, "GUNICORN_BIND": f"{HOST}:{self.port}"}
         self._log = open(log_path, "wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "python:marketplace.gunicorn_conf", app_spec],
+            [sys.executable, "-m", "gunicorn", "-c", "python:marketplace.gunicorn_conf", *_no_control_socket(), app_spec],
             cwd=ROOT,
             env=env,
             stdout=self._log,
@@ -278,6 +304,21 @@ def run_flask(args: list[str], env: dict[str, str]) -> str:
     return completed.stdout.strip()
 
 
+def analyze_postgres(url: str) -> None:
+    """Refresh the planner's statistics after the bulk load, as autovacuum would soon do by itself;
+    without it the plans could change in the middle of the run when autovacuum gets there."""
+    from sqlalchemy import create_engine, text
+
+    from marketplace.config import normalize_database_url
+
+    engine = create_engine(normalize_database_url(url), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("ANALYZE"))
+    finally:
+        engine.dispose()
+
+
 def check_postgres_empty(url: str) -> str:
     """Refuse a database that has tables (the benchmark needs a fresh one); returns the server version."""
     from sqlalchemy import create_engine, inspect, text
@@ -308,7 +349,8 @@ NOUNS = ["skillet", "saucepan", "frying pan", "dutch oven", "mug", "teapot", "to
          "backpack", "water bottle", "lantern", "cutting board", "spatula", "apron", "candle", "planter", "journal",
          "tent", "scarf", "panini press", "bread knife", "colander", "spice tin"]
 WORDS = ["durable", "everyday", "gift", "kitchen", "outdoor", "small batch", "sustainable", "classic", "lightweight",
-         "panel-stitched", "Japan-made", "easy to clean", "lifetime warranty", "dishwasher safe"]
+         "hand-stitched", "locally made", "easy to clean", "lifetime warranty", "dishwasher safe"]
+# "pan" is in 3 of the 24 nouns (saucepan, frying pan, panini press): q=pan matches 220 of 2,000 products.
 
 
 def product_specs(count: int, seed: int = 42):
@@ -327,9 +369,21 @@ def product_specs(count: int, seed: int = 42):
         }
 
 
-def grow_catalog(port: int, target: int, brands: int, concurrency: int) -> int:
+def fetch(port: int, path: str) -> bytes:
+    conn = Connection(port, 30, [0])
+    try:
+        status, payload = call(conn, "GET", path)
+    finally:
+        conn.close()
+    if status != 200:
+        raise RuntimeError(f"GET {path}: HTTP {status}: {payload[:300]!r}")
+    return payload
+
+
+def grow_catalog(port: int, target: int, brands: int, concurrency: int, time_cap: float = 300) -> int:
     """Sign up a brand account, create ``brands`` brands and POST products until ``target`` exist."""
     counter = [0]
+    deadline = time.monotonic() + time_cap
     conn = Connection(port, 60, counter)
 
     def expect(status_payload, wanted: int, what: str) -> dict:
@@ -365,6 +419,9 @@ def grow_catalog(port: int, target: int, brands: int, concurrency: int) -> int:
                 with lock:
                     if position[0] >= len(specs) or failures:
                         return
+                    if time.monotonic() > deadline:
+                        failures.append(f"not done after {time_cap:.0f}s ({position[0]} of {len(specs)} products)")
+                        return
                     n = position[0]
                     position[0] += 1
                 brand_id = brand_ids[n % len(brand_ids)]
@@ -382,7 +439,7 @@ def grow_catalog(port: int, target: int, brands: int, concurrency: int) -> int:
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=600)
+        thread.join(timeout=max(0.0, deadline - time.monotonic()) + 70)  # + one request's socket timeout
     if failures:
         raise RuntimeError("creating products failed: " + "; ".join(failures[:3]))
     conn = Connection(port, 60, counter)
@@ -436,7 +493,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=2000, help="measured requests per endpoint (default 2000)")
     parser.add_argument("--concurrency", type=int, default=8, help="client threads/connections (default 8)")
     parser.add_argument("--warmup", type=int, default=200, help="unmeasured requests per endpoint first (default 200)")
-    parser.add_argument("--time-cap", type=float, default=60.0, help="seconds per endpoint before it stops (default 60)")
+    parser.add_argument("--rounds", type=int, default=4,
+                        help="split each endpoint's requests over this many interleaved rounds (default 4)")
+    parser.add_argument("--time-cap", type=float, default=60.0,
+                        help="seconds per endpoint, all its rounds together, after which it stops early (default 60; "
+                             "each round gets its share, and so does the warm-up)")
     parser.add_argument("--timeout", type=float, default=10.0, help="socket timeout per request, seconds (default 10)")
     parser.add_argument("--database-url", help="an EMPTY PostgreSQL database, e.g. postgresql://postgres@127.0.0.1/bench_db "
                         "(default: SQLite in a temporary directory)")
@@ -448,8 +509,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="GUNICORN_MAX_REQUESTS for both servers (default 0: no worker recycling during the "
                              "run; the app's own default is 2000)")
     args = parser.parse_args(argv)
-    if args.requests < 1 or args.concurrency < 1 or args.warmup < 0 or args.time_cap <= 0:
-        parser.error("--requests and --concurrency must be >= 1, --warmup >= 0, --time-cap > 0")
+    if min(args.requests, args.concurrency, args.rounds, args.workers, args.threads) < 1 or args.warmup < 0 \
+            or args.time_cap <= 0:
+        parser.error("--requests, --concurrency, --rounds, --workers, --threads must be >= 1, --warmup >= 0, "
+                     "--time-cap > 0")
     if args.database_url and not args.database_url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
         parser.error("--database-url must be a PostgreSQL URL (SQLite is the default)")
     return args
@@ -506,6 +569,10 @@ def main(argv=None) -> int:
         t0 = time.monotonic()
         total_products = grow_catalog(app.port, args.products, args.brands, args.concurrency)
         log(f"catalog: {total_products} active products ({time.monotonic() - t0:.1f}s through the API)")
+        if args.database_url:
+            analyze_postgres(database_url)
+            db_kind += ", ANALYZE after loading"
+        pan_matches = json.loads(fetch(app.port, "/api/v1/products?q=pan&page_size=1"))["meta"]["total"]
 
         counted = subprocess.run(
             [sys.executable, str(Path(__file__).with_name("query_counts.py")), *[p for _, _, p in ENDPOINTS]],
@@ -514,52 +581,66 @@ def main(argv=None) -> int:
         if counted.returncode != 0:
             raise RuntimeError(f"query_counts.py failed:\n{counted.stderr}")
         per_path = json.loads(counted.stdout.strip().splitlines()[-1])
-        queries: dict[str, int | None] = {label: per_path[path]["queries"] for label, _, path in ENDPOINTS}
+        queries: dict[str, int | None] = {
+            label: per_path[path]["queries"] if per_path[path]["status"] == 200 else None for label, _, path in ENDPOINTS
+        }
         queries[BASELINE[0]] = 0
 
         boots_before = {s.name: s.worker_boots() for s in servers}
         ports = {"app": app.port, "baseline": baseline.port}
-        plan = [BASELINE, *ENDPOINTS, BASELINE]
-        results: list[LoadResult] = []
-        for label, server, path in plan:
-            if args.warmup:
-                warm = run_load(label, ports[server], path, args.warmup, args.concurrency, args.time_cap, args.timeout)
+        plan = [BASELINE, *ENDPOINTS]
+        round_cap = args.time_cap / args.rounds  # worst case for the whole measurement: 7 paths x (cap + round_cap)
+        if args.warmup:
+            for label, server, path in plan:
+                warm = run_load(label, ports[server], path, args.warmup, args.concurrency, round_cap, args.timeout)
                 if warm.errors:
                     log(f"warm-up of {label}: {warm.errors} errors, e.g. {warm.error_samples[:2]}")
-            result = run_load(label, ports[server], path, args.requests, args.concurrency, args.time_cap, args.timeout)
-            log(f"{label}: {result.done} requests, {result.errors} errors, {result.rps:.0f} req/s"
-                + (f"; e.g. {result.error_samples[:2]}" if result.errors else ""))
-            results.append(result)
+        # Interleaved rounds (baseline, e1..e5, baseline, e1..e5, ...): the machine's speed drifts,
+        # and this spreads the drift over every row instead of favouring whichever ran in a quiet moment.
+        per_round = [args.requests // args.rounds + (1 if r < args.requests % args.rounds else 0)
+                     for r in range(args.rounds)]
+        totals = {label: LoadResult(label, args.requests) for label, _, _ in plan}
+        baseline_rounds: list[float] = []
+        for r, count in enumerate(per_round):
+            if not count:
+                continue
+            for label, server, path in plan:
+                part = run_load(label, ports[server], path, count, args.concurrency, round_cap, args.timeout)
+                totals[label].add(part)
+                if label == BASELINE[0]:
+                    baseline_rounds.append(part.rps)
+                log(f"round {r + 1}/{args.rounds} {label}: {part.done} requests, {part.errors} errors, "
+                    f"{part.rps:.0f} req/s" + (f"; e.g. {part.error_samples[:2]}" if part.errors else ""))
         boots = {s.name: s.worker_boots() - boots_before[s.name] for s in servers}
-
-        first, last = results[0], results[-1]
-        first.label, last.label = BASELINE[0] + " [first]", BASELINE[0] + " [last]"
-        queries[first.label] = queries[last.label] = 0
-        baseline_rps = (first.rps + last.rps) / 2
+        results = list(totals.values())
+        baseline_rps = totals[BASELINE[0]].rps
 
         print()
         print(f"read_paths benchmark, {datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}")
         print(f"machine: nproc={os.cpu_count()} ({platform.machine()}, {platform.system()} {platform.release()}), "
               f"Python {platform.python_version()}")
-        print(f"database: {db_kind}; {total_products} active products, storefront maya-kitchen as seeded by seed-demo")
+        print(f"database: {db_kind}; {total_products} active products ({pan_matches} match q=pan); "
+              "storefront maya-kitchen as seeded by seed-demo (2 collections, 5 items)")
         print(f"servers: gunicorn -c python:marketplace.gunicorn_conf, workers={args.workers}, threads={args.threads} "
               f"({'sync' if args.threads == 1 else 'gthread'} worker), max_requests={args.max_requests}; "
               f"worker boots during measurement: marketplace {boots['marketplace']}, baseline {boots['baseline']}")
-        print(f"client: {args.concurrency} threads, each one http.client connection to 127.0.0.1; "
-              f"{args.warmup} warm-up + {args.requests} measured requests per endpoint, cap {args.time_cap:.0f}s each")
-        print(f"baseline req/s: first {first.rps:.0f}, last {last.rps:.0f}; ratios use the mean {baseline_rps:.0f}")
+        print(f"client: {args.concurrency} threads, each with one http.client connection to 127.0.0.1; per endpoint "
+              f"{args.warmup} warm-up + {args.requests} measured requests in {args.rounds} interleaved rounds, "
+              f"time cap {args.time_cap:.0f}s per endpoint")
+        print("baseline req/s per round: " + ", ".join(f"{v:.0f}" for v in baseline_rounds)
+              + f" (overall {baseline_rps:.0f}; the ratios divide by the overall figure)")
         print()
         print_table(results, baseline_rps, queries)
         print()
-        print("SQL/req: statements per request, counted in-process (bench/query_counts.py). "
-              "bytes: body size of one response.")
-        reconnects = {r.label: r.connects for r in results}
-        if any(v > args.concurrency for v in reconnects.values()):
-            print(f"connections opened per endpoint: {max(reconnects.values())} at most for "
-                  f"{args.requests} requests (sync workers close the connection after each response, "
-                  "so every request paid a TCP connect on loopback)")
+        print("req/s = requests / wall time summed over the rounds; percentiles over all measured requests. "
+              "SQL/req: statements per request, counted in-process (bench/query_counts.py). "
+              "bytes: body of one response.")
+        connects = max(r.connects for r in results)
+        if connects > args.concurrency * args.rounds:
+            print(f"connections: up to {connects} opened per {args.requests} requests: the sync workers close the "
+                  "connection after each response, so every request included a loopback TCP connect.")
         cpu = ", ".join(f"{r.client_cpu / r.wall * 100:.0f}%" for r in results)
-        print(f"client CPU (share of one core, per row): {cpu}")
+        print(f"client CPU, share of one core, per row: {cpu}")
         print(f"total time {time.monotonic() - started:.0f}s")
         failed = sum(r.errors for r in results)
         if failed:
@@ -583,4 +664,8 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM; main() has already cleaned up
+        log(f"interrupted ({exc or 'Ctrl-C'})")
+        sys.exit(130)

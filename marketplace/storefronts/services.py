@@ -11,6 +11,7 @@ from typing import Any, Sequence
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
 
 from marketplace.accounts.models import User
 from marketplace.catalog.models import Product
@@ -272,6 +273,7 @@ def storefront_view(storefront: Storefront) -> dict[str, Any]:
     items = db.session.scalars(
         select(StorefrontItem)
         .join(StorefrontItem.product)
+        .options(contains_eager(StorefrontItem.product))  # one join serves the filter and the load
         .where(
             StorefrontItem.storefront_id == storefront.id,
             StorefrontItem.removed_at.is_(None),
