@@ -12,7 +12,9 @@ import math
 from http import HTTPStatus
 from typing import Any, Callable, Iterable
 
+import flask
 import marshmallow as ma
+import swagger_ui_bundle
 from flask import g, request
 from flask_smorest import Api as BaseApi
 from flask_smorest import Blueprint as BaseBlueprint
@@ -29,6 +31,7 @@ log = logging.getLogger(__name__)
 
 MAX_ID = 2**31 - 1  # primary keys are 32-bit integers
 MAX_PAGE = 100_000
+SWAGGER_UI_ASSETS_PATH = "/api/docs/assets"
 
 
 class IdConverter(IntegerConverter):
@@ -222,6 +225,15 @@ def paginate(query: Select, page: int, page_size: int) -> dict[str, Any]:
 def init_api(app) -> Api:
     """Create the app's Api (one per app, so several apps can live in one process)."""
     app.url_map.converters["id"] = IdConverter
+    # Swagger UI's assets ship with the swagger-ui-bundle package: /api/docs works offline.
+    app.register_blueprint(
+        flask.Blueprint(
+            "api_docs_assets",
+            __name__,
+            static_folder=swagger_ui_bundle.swagger_ui_path,
+            static_url_path=SWAGGER_UI_ASSETS_PATH,
+        )
+    )
     api = Api()
     api.register_converter(IdConverter, lambda _c: {"type": "integer", "minimum": 1, "maximum": MAX_ID})
     api.init_app(
