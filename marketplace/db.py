@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 from flask import Flask, current_app, g
 from sqlalchemy import BigInteger, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -110,3 +111,16 @@ class Database:
 
 
 db = Database()
+
+
+def commit_or_raise(error: Exception) -> None:
+    """Commit the session; if a constraint refuses the change, roll back and raise ``error``.
+
+    Unique constraints are the source of truth for "already taken" (slugs, emails,
+    SKUs): checking first and inserting after would race.
+    """
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise error from None

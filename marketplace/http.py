@@ -12,9 +12,9 @@ import math
 from http import HTTPStatus
 from typing import Any, Callable, Iterable
 
-import flask
 import marshmallow as ma
 import swagger_ui_bundle
+from flask import Blueprint as FlaskBlueprint
 from flask import g, request
 from flask_smorest import Api as BaseApi
 from flask_smorest import Blueprint as BaseBlueprint
@@ -24,6 +24,7 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import IntegerConverter
 
+from marketplace.accounts.services import authenticate_bearer
 from marketplace.db import db
 from marketplace.errors import DomainError, Forbidden, Unauthorized
 
@@ -104,7 +105,7 @@ class Api(BaseApi):
         status = error.status_code
         payload: dict[str, Any] = {
             "code": status,
-            "status": _status_name(status),
+            "status": HTTPStatus(status).phrase,
             "message": error.message,
             "reason": error.reason,
         }
@@ -112,10 +113,6 @@ class Api(BaseApi):
             payload["errors"] = error.errors
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
         return payload, status, headers
-
-
-def _status_name(status: int) -> str:
-    return HTTPStatus(status).phrase
 
 
 class ArgumentsParser(FlaskParser):
@@ -163,8 +160,6 @@ class Blueprint(BaseBlueprint):
 def current_user(required: bool = False):
     """The authenticated user of this request, or None. Resolved once per request."""
     if "current_user" not in g:
-        from marketplace.accounts.services import authenticate_bearer
-
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if not header:
@@ -227,7 +222,7 @@ def init_api(app) -> Api:
     app.url_map.converters["id"] = IdConverter
     # Swagger UI's assets ship with the swagger-ui-bundle package: /api/docs works offline.
     app.register_blueprint(
-        flask.Blueprint(
+        FlaskBlueprint(
             "api_docs_assets",
             __name__,
             static_folder=swagger_ui_bundle.swagger_ui_path,

@@ -8,7 +8,7 @@ transaction sends nothing.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app
@@ -33,7 +33,6 @@ class PendingJob:
     kwargs: dict
     queue: str = "default"
     job_id: str | None = None
-    options: dict[str, Any] = field(default_factory=dict)
 
 
 def init_app(app: Flask) -> None:
@@ -114,5 +113,7 @@ def _send_committed(session: Session, transaction) -> None:
     for job in session.info.pop("committed_jobs", ()):
         try:
             send(job)
-        except Exception:  # the commit stands; a lost enqueue is logged for replay
+        except Exception:
+            # The commit stands. Jobs that must never be lost (payments, commissions)
+            # also need a sweep that finds work left undone; see docs/architecture.md.
             log.exception("could not send job %s after commit", job.func_path)

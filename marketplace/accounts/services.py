@@ -11,10 +11,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, or_, select
-from sqlalchemy.exc import IntegrityError
 
 from marketplace.accounts.models import SIGNUP_ROLES, AuthSession, Role, User
-from marketplace.db import db, utcnow
+from marketplace.db import commit_or_raise, db, utcnow
 from marketplace.errors import Conflict, Invalid, Unauthorized
 
 TOKEN_SALT = "marketplace.auth-token"
@@ -39,14 +38,9 @@ def find_user_by_email(email: str) -> User | None:
 
 
 def create_user(email: str, password: str, role: Role) -> User:
-    session = db.session
     user = User(email=normalize_email(email), password_hash=password_hasher().hash(password), role=role)
-    session.add(user)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict("an account with this email already exists", reason="email_taken") from None
+    db.session.add(user)
+    commit_or_raise(Conflict("an account with this email already exists", reason="email_taken"))
     return user
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import Base, TimestampMixin, utcnow
 
@@ -25,6 +25,8 @@ class Brand(TimestampMixin, Base):
     attribution_window_days: Mapped[int] = mapped_column(default=30)
     # Days a commission stays pending after payment: the brand's return window.
     hold_days: Mapped[int] = mapped_column(default=30)
+
+    members: Mapped[list[BrandMember]] = relationship(cascade="all, delete-orphan")
 
 
 class BrandMember(Base):

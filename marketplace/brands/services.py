@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from marketplace.accounts.models import Role, User
 from marketplace.brands.models import Brand, BrandMember
-from marketplace.db import db
+from marketplace.db import commit_or_raise, db
 from marketplace.errors import Conflict, Forbidden, Invalid, NotFound
 from marketplace.slugs import slugify
 
@@ -60,15 +59,9 @@ def _free_slug(base: str) -> str:
 def create_brand(user: User, data: dict[str, Any]) -> Brand:
     explicit_slug = data.pop("slug", None)
     brand = Brand(slug=explicit_slug or _free_slug(slugify(data["name"])), **data)
-    session = db.session
-    try:
-        session.add(brand)
-        session.flush()
-        session.add(BrandMember(brand_id=brand.id, user_id=user.id, role="owner"))
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise _slug_taken() from None
+    brand.members.append(BrandMember(user_id=user.id, role="owner"))
+    db.session.add(brand)
+    commit_or_raise(_slug_taken())
     return brand
 
 
@@ -76,11 +69,7 @@ def update_brand(user: User, brand_id: int, changes: dict[str, Any]) -> Brand:
     brand = require_member(user, brand_id)
     for key, value in changes.items():
         setattr(brand, key, value)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise _slug_taken() from None
+    commit_or_raise(_slug_taken())
     return brand
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Select, or_, select
-from sqlalchemy.exc import IntegrityError
 
 from marketplace.accounts.models import User
 from marketplace.brands.services import get_brand, is_member, require_member
 from marketplace.catalog.models import Product
-from marketplace.db import db
+from marketplace.db import commit_or_raise, db
 from marketplace.errors import Conflict, NotFound
 
 SORTS = {
@@ -23,11 +22,9 @@ SORTS = {
 
 
 def _commit_product() -> None:
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("this brand already has a product with this SKU", reason="sku_taken", errors={"sku": ["already used"]}) from None
+    commit_or_raise(
+        Conflict("this brand already has a product with this SKU", reason="sku_taken", errors={"sku": ["already used"]})
+    )
 
 
 def create_product(user: User, brand_id: int, data: dict[str, Any]) -> Product:

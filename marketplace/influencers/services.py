@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from marketplace.accounts.models import User
-from marketplace.db import db
+from marketplace.db import commit_or_raise, db
 from marketplace.errors import Conflict, NotFound
 from marketplace.influencers.models import InfluencerProfile, SocialProfile
 
@@ -43,9 +42,5 @@ def put_profile(user: User, data: dict[str, Any]) -> tuple[InfluencerProfile, bo
     profile.bio = data.get("bio", "")
     profile.avatar_url = data.get("avatar_url")
     profile.socials = [SocialProfile(position=i, **social) for i, social in enumerate(data.get("socials", []))]
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("this handle is taken", reason="handle_taken", errors={"handle": ["already taken"]}) from None
+    commit_or_raise(Conflict("this handle is taken", reason="handle_taken", errors={"handle": ["already taken"]}))
     return profile, created

@@ -10,12 +10,11 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from sqlalchemy import Select, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
 from marketplace.accounts.models import User
 from marketplace.catalog.models import Product
-from marketplace.db import db, utcnow
+from marketplace.db import commit_or_raise, db, utcnow
 from marketplace.errors import Conflict, Forbidden, Invalid, NotFound
 from marketplace.influencers.models import InfluencerProfile
 from marketplace.influencers.services import profile_of, require_profile
@@ -27,14 +26,6 @@ MAX_COLLECTIONS_PER_STOREFRONT = 100
 
 def _slug_conflict() -> Conflict:
     return Conflict("this storefront slug is taken", reason="slug_taken", errors={"slug": ["already taken"]})
-
-
-def _commit(conflict: Conflict) -> None:
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise conflict from None
 
 
 def is_owner(user: User | None, storefront: Storefront) -> bool:
@@ -64,7 +55,7 @@ def require_owned(user: User, slug: str) -> Storefront:
 def create_storefront(user: User, data: dict[str, Any]) -> Storefront:
     storefront = Storefront(influencer_id=require_profile(user).id, **data)
     db.session.add(storefront)
-    _commit(_slug_conflict())
+    commit_or_raise(_slug_conflict())
     return storefront
 
 
@@ -72,7 +63,7 @@ def update_storefront(user: User, slug: str, changes: dict[str, Any]) -> Storefr
     storefront = require_owned(user, slug)
     for key, value in changes.items():
         setattr(storefront, key, value)
-    _commit(_slug_conflict())
+    commit_or_raise(_slug_conflict())
     return storefront
 
 
@@ -153,7 +144,7 @@ def create_collection(user: User, slug: str, data: dict[str, Any]) -> Collection
     collection = Collection(storefront_id=storefront.id, **data)
     db.session.add(collection)
     _place(collections, collection, position)
-    _commit(_collection_conflict())
+    commit_or_raise(_collection_conflict())
     return collection
 
 
@@ -164,7 +155,7 @@ def update_collection(user: User, slug: str, collection_id: int, changes: dict[s
         _place(_list_collections(storefront.id), collection, changes.pop("position"))
     for key, value in changes.items():
         setattr(collection, key, value)
-    _commit(_collection_conflict())
+    commit_or_raise(_collection_conflict())
     return collection
 
 
