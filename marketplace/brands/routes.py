@@ -56,7 +56,7 @@ def list_members(brand_id):
 @blp.response(201, BrandMemberSchema)
 @blp.alt_response(409, response="CONFLICT")
 def add_member(data, brand_id):
-    """Add another brand account as a member"""
+    """Add another brand account as a member (owners and admins)"""
     return services.add_member(current_user(), brand_id, data["email"])
 
 
@@ -66,5 +66,5 @@ def add_member(data, brand_id):
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")
 def remove_member(brand_id, user_id):
-    """Remove a member; the last owner stays"""
+    """Remove a member (owners and admins; a member may leave); the last owner stays"""
     services.remove_member(current_user(), brand_id, user_id)
