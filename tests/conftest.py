@@ -113,6 +113,15 @@ def runner(app):
     return app.test_cli_runner()
 
 
+def assert_422_names(response, location: str, field: str) -> None:
+    """A validation error that names ``field`` under ``location`` (``json`` or ``query``)."""
+    assert response.status_code == 422, response.get_json()
+    body = response.get_json()
+    assert body["code"] == 422
+    assert body["status"] == "Unprocessable Entity"
+    assert field in body["errors"][location], body
+
+
 @dataclass
 class Actor:
     """A signed-up user with a bearer token, ready to make requests."""

@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.conftest import assert_422_names
+
 API = "/api/v1"
 
 
@@ -33,14 +35,6 @@ def my_brand_ids(client, actor):
     response = client.get(f"{API}/me", headers=actor.headers)
     assert response.status_code == 200, response.get_json()
     return response.get_json()["brand_ids"]
-
-
-def assert_422_names(response, location, field):
-    assert response.status_code == 422, response.get_json()
-    body = response.get_json()
-    assert body["code"] == 422
-    assert body["status"] == "Unprocessable Entity"
-    assert field in body["errors"][location], body
 
 
 @pytest.fixture

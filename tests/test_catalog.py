@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.conftest import assert_422_names
+
 API = "/api/v1"
 
 
@@ -39,14 +41,6 @@ def patch(client, product, headers, **changes):
 
 def fetch(client, product, headers=None):
     return client.get(f"{API}/products/{product['id']}", headers=headers)
-
-
-def assert_422_names(response, location, field):
-    assert response.status_code == 422, response.get_json()
-    body = response.get_json()
-    assert body["code"] == 422
-    assert body["status"] == "Unprocessable Entity"
-    assert field in body["errors"][location], body
 
 
 @pytest.fixture
