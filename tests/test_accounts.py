@@ -150,3 +150,50 @@ def test_signup_and_login_are_rate_limited(client, app):
     assert responses[-1].get_json()["code"] == 429
     assert "Retry-After" in responses[-1].headers
     assert other_route.status_code == 200  # each route has its own budget
+
+
+def test_change_password_revokes_other_tokens_and_keeps_this_one(client):
+    signup(client)
+    this = login(client).get_json()["access_token"]
+    other = login(client).get_json()["access_token"]
+
+    response = client.post(
+        "/api/v1/me/password",
+        json={"current_password": PASSWORD, "new_password": "a brand new secret"},
+        headers={"Authorization": f"Bearer {this}"},
+    )
+
+    assert response.status_code == 204
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {this}"}).status_code == 200
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {other}"}).get_json()["reason"] == "token_revoked"
+    assert login(client).status_code == 401
+    assert login(client, password="a brand new secret").status_code == 200
+
+
+def test_change_password_needs_the_current_one(client):
+    signup(client)
+    token = login(client).get_json()["access_token"]
+
+    response = client.post(
+        "/api/v1/me/password",
+        json={"current_password": "wrong guess", "new_password": "a brand new secret"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+    assert response.status_code == 422
+    assert "current_password" in response.get_json()["errors"]
+    assert login(client).status_code == 200
+
+
+def test_change_password_refuses_short_new_password(client):
+    signup(client)
+    token = login(client).get_json()["access_token"]
+
+    response = client.post(
+        "/api/v1/me/password",
+        json={"current_password": PASSWORD, "new_password": "short"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+    assert response.status_code == 422
+    assert "new_password" in response.get_json()["errors"]["json"]

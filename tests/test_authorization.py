@@ -297,6 +297,17 @@ def check_logout(client, world, actor, response):
     assert again.get_json()["reason"] == "token_revoked"
 
 
+NEW_PASSWORD = "another long secret"
+
+
+def check_change_password(client, world, actor, response):
+    assert response.data == b""
+    me = client.get(f"{API}/me", headers=world.actors[actor].headers)
+    assert me.status_code == 200  # the token used stays valid
+    login = client.post(f"{API}/auth/token", json={"email": me.get_json()["email"], "password": NEW_PASSWORD})
+    assert login.status_code == 200
+
+
 # ------------------------------------------------------------------- routes
 
 
@@ -472,6 +483,12 @@ ROUTES: dict[str, Route] = {
     "delete_item_via_other_storefront": Route("DELETE", sf(_other_shop, "items", lambda w: w.item["id"])),
     # accounts
     "logout": Route("POST", lambda w: f"{API}/auth/logout", None, check_logout),
+    "change_password": Route(
+        "POST",
+        lambda w: f"{API}/me/password",
+        lambda w: {"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+        check_change_password,
+    ),
 }
 
 # Routes that are public by design: they are how a caller gets a token in the first place.
@@ -583,6 +600,15 @@ EXPECTED: dict[str, dict[str, Any]] = {
     "delete_draft_item": owner_only_hidden(204),
     "delete_item_via_other_storefront": {"shop_stranger": HIDDEN},
     "logout": {
+        "anon": UNAUTHENTICATED,
+        "shopper": 204,
+        "influencer": 204,
+        "brand": 204,
+        "brand_owner": 204,
+        "shop_owner": 204,
+        "admin": 204,
+    },
+    "change_password": {
         "anon": UNAUTHENTICATED,
         "shopper": 204,
         "influencer": 204,

@@ -1,7 +1,14 @@
 from flask import request
 
 from marketplace.accounts import services
-from marketplace.accounts.schemas import MeSchema, SignupSchema, TokenRequestSchema, TokenSchema, UserSchema
+from marketplace.accounts.schemas import (
+    MeSchema,
+    PasswordChangeSchema,
+    SignupSchema,
+    TokenRequestSchema,
+    TokenSchema,
+    UserSchema,
+)
 from marketplace.http import Blueprint, current_user
 from marketplace.limiter import auth_rate_limit, limiter
 
@@ -31,12 +38,27 @@ def issue_token(data):
     return {"access_token": token, "token_type": "Bearer", "expires_in": ttl}
 
 
+def _bearer_token() -> str:
+    return request.headers["Authorization"].split(" ", 1)[1].strip()
+
+
 @blp.route("/auth/logout", methods=["POST"])
 @blp.auth_required()
 @blp.response(204)
 def logout():
     """Revoke the bearer token used for this request"""
-    services.revoke_token(request.headers["Authorization"].split(" ", 1)[1].strip())
+    services.revoke_token(_bearer_token())
+
+
+@blp.route("/me/password", methods=["POST"])
+@blp.auth_required()
+@limiter.limit(auth_rate_limit)
+@blp.arguments(PasswordChangeSchema)
+@blp.response(204)
+@blp.alt_response(429, response="TOO_MANY_REQUESTS")
+def change_password(data):
+    """Change your password; every other token of your account is revoked"""
+    services.change_password(current_user(), _bearer_token(), data["current_password"], data["new_password"])
 
 
 @blp.route("/me", methods=["GET"])

@@ -22,6 +22,11 @@ class MeSchema(UserSchema):
     influencer_handle = ma.fields.String(dump_only=True, allow_none=True)
 
 
+class PasswordChangeSchema(Schema):
+    current_password = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(min=1, max=256))
+    new_password = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(min=8, max=256))
+
+
 class TokenRequestSchema(Schema):
     email = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=320))
     password = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(min=1, max=256))

@@ -10,7 +10,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 
 from marketplace.accounts.models import SIGNUP_ROLES, AuthSession, Role, User
 from marketplace.db import commit_or_raise, db, utcnow
@@ -116,6 +116,21 @@ def authenticate_bearer(token: str) -> User:
 def revoke_token(token: str) -> None:
     auth_session = _session_for_token(token)
     auth_session.revoked_at = utcnow()
+    db.session.commit()
+
+
+def change_password(user: User, current_token: str, current_password: str, new_password: str) -> None:
+    """Set a new password and revoke every other token of the account (sessions elsewhere end)."""
+    hasher = password_hasher()
+    if not _verify(hasher, user.password_hash, current_password):
+        raise Invalid("the current password is wrong", errors={"current_password": ["is wrong"]})
+    keep = _session_for_token(current_token).id
+    user.password_hash = hasher.hash(new_password)
+    db.session.execute(
+        update(AuthSession)
+        .where(AuthSession.user_id == user.id, AuthSession.id != keep, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
     db.session.commit()
 
 
