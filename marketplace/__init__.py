@@ -9,6 +9,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from marketplace import cli, limiter, logs, queueing
+from marketplace.payments import gateway
 from marketplace.config import load_settings, validate_settings
 from marketplace.db import db
 from marketplace.http import init_api
@@ -31,6 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     queueing.init_app(app)
+    gateway.init_app(app)
     limiter.init_app(app)
     logs.init_app(app)
     _register_api(app)
@@ -44,10 +46,13 @@ def _register_api(app: Flask) -> None:
     from marketplace.catalog.routes import blp as catalog_blp
     from marketplace.health import blp as health_blp
     from marketplace.influencers.routes import blp as influencers_blp
+    from marketplace.orders.routes import blp as orders_blp
+    from marketplace.payments.routes import blp as webhooks_blp
     from marketplace.storefronts.routes import blp as storefronts_blp
 
     api = init_api(app)
-    for blp in (accounts_blp, brands_blp, catalog_blp, influencers_blp, storefronts_blp):
+    for blp in (accounts_blp, brands_blp, catalog_blp, influencers_blp, storefronts_blp, orders_blp):
         api.register_blueprint(blp, url_prefix="/api/v1")
     api.register_blueprint(health_blp)
+    api.register_blueprint(webhooks_blp)
     app.extensions["api"] = api

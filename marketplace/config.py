@@ -10,6 +10,11 @@ from pathlib import Path
 from typing import Any, Mapping
 
 DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key"  # refused in production
+# The embedded default: localstripe on loopback, with keys it accepts (any sk_test_ works).
+LOCALSTRIPE_URL = "http://127.0.0.1:8420"
+LOCALSTRIPE_SECRET_KEY = "sk_test_localstripe"
+LOCALSTRIPE_PUBLISHABLE_KEY = "pk_test_localstripe"
+LOCALSTRIPE_WEBHOOK_SECRET = "whsec_localstripe_development_only"
 
 
 class ConfigError(RuntimeError):
@@ -63,6 +68,14 @@ def load_settings(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": _int(env, "MAX_CONTENT_LENGTH", 1024 * 1024),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
         "LOG_FORMAT": env.get("LOG_FORMAT", "json" if environment == "production" else "text"),
+        # Stripe. Without a secret key the app uses localstripe, the local emulator that
+        # `make run` starts (docs/payments.md); production refuses to start without keys.
+        "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY") or LOCALSTRIPE_SECRET_KEY,
+        "STRIPE_PUBLISHABLE_KEY": env.get("STRIPE_PUBLISHABLE_KEY") or LOCALSTRIPE_PUBLISHABLE_KEY,
+        "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET") or LOCALSTRIPE_WEBHOOK_SECRET,
+        "STRIPE_API_BASE": env.get("STRIPE_API_BASE") or (None if env.get("STRIPE_SECRET_KEY") else LOCALSTRIPE_URL),
+        # Minutes an unpaid order holds its stock before it expires.
+        "ORDER_RESERVATION_MINUTES": _int(env, "ORDER_RESERVATION_MINUTES", 30),
         # flask-smorest / OpenAPI
         "API_TITLE": "Relationship-commerce marketplace",
         "API_VERSION": "v1",
@@ -84,3 +97,7 @@ def validate_settings(settings: Mapping[str, Any]) -> None:
         raise ConfigError("SECRET_KEY must be set to a random value of at least 32 characters in production")
     if str(settings["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
         raise ConfigError("DATABASE_URL must point to PostgreSQL in production")
+    if settings["STRIPE_SECRET_KEY"] == LOCALSTRIPE_SECRET_KEY or settings["STRIPE_API_BASE"] == LOCALSTRIPE_URL:
+        raise ConfigError("STRIPE_SECRET_KEY must be set in production (localstripe is for development)")
+    if settings["STRIPE_WEBHOOK_SECRET"] == LOCALSTRIPE_WEBHOOK_SECRET:
+        raise ConfigError("STRIPE_WEBHOOK_SECRET must be set in production")

@@ -63,16 +63,27 @@ class DatabaseState:
     session_factory: sessionmaker[Session]
 
 
-def _enable_sqlite_foreign_keys(dbapi_connection, _record) -> None:
+def _configure_sqlite_connection(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+    # Let SQLAlchemy, not the driver, start transactions (see _begin_sqlite_transaction).
+    dbapi_connection.isolation_level = None
+
+
+def _begin_sqlite_transaction(connection) -> None:
+    # pysqlite would otherwise begin lazily and break SAVEPOINTs (SQLAlchemy's documented fix).
+    # IMMEDIATE takes the write lock up front: concurrent transactions queue (busy timeout)
+    # instead of failing when two readers both try to become the writer. SQLite is the
+    # embedded development default; production runs PostgreSQL.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
-        event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+        event.listen(engine, "connect", _configure_sqlite_connection)
+        event.listen(engine, "begin", _begin_sqlite_transaction)
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True)
 

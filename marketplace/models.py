@@ -5,6 +5,8 @@ from marketplace.brands.models import Brand, BrandMember  # noqa: F401
 from marketplace.catalog.models import Product  # noqa: F401
 from marketplace.db import Base
 from marketplace.influencers.models import InfluencerProfile, SocialProfile  # noqa: F401
+from marketplace.orders.models import Order, OrderEvent, OrderLine  # noqa: F401
+from marketplace.payments.models import StripeEvent  # noqa: F401
 from marketplace.storefronts.models import Collection, Storefront, StorefrontItem  # noqa: F401
 
 metadata = Base.metadata

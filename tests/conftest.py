@@ -9,6 +9,11 @@ migrations; every test then starts from empty tables and an empty Redis.
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
+import threading
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -16,8 +21,10 @@ from typing import Any
 import fakeredis
 import flask_migrate
 import pytest
+import requests
 from redis import Redis
 from sqlalchemy import MetaData, text
+from werkzeug.serving import make_server
 
 from marketplace import create_app
 from marketplace.accounts.models import Role
@@ -44,10 +51,48 @@ def database_url(tmp_path_factory) -> str:
     return os.environ.get("TEST_DATABASE_URL") or "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for_port(port: int, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing answers on 127.0.0.1:{port}")
+
+
 @pytest.fixture(scope="session")
-def app(database_url, tmp_path_factory):
+def localstripe_url():
+    """A real localstripe process on a free loopback port, for the whole run."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.localstripe_server", str(port)],
+        cwd=os.path.dirname(os.path.dirname(__file__)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for_port(port)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory, localstripe_url):
     app = create_app(
         {
+            "STRIPE_API_BASE": localstripe_url,
+            "STRIPE_SECRET_KEY": "sk_test_marketplace_tests",
+            "STRIPE_PUBLISHABLE_KEY": "pk_test_marketplace_tests",
+            "STRIPE_WEBHOOK_SECRET": "whsec_marketplace_tests",
             "TESTING": True,
             "MARKETPLACE_ENV": "testing",
             "SQLALCHEMY_DATABASE_URI": database_url,
@@ -101,6 +146,23 @@ def _clean_state(app):
             else:
                 for table in tables:
                     conn.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture(scope="session")
+def live_server(app, localstripe_url):
+    """The app served over HTTP on loopback, with localstripe sending it signed webhooks."""
+    port = _free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    requests.post(
+        f"{localstripe_url}/_config/webhooks/marketplace-tests-{port}",
+        data={"url": f"{url}/webhooks/stripe", "secret": app.config["STRIPE_WEBHOOK_SECRET"]},
+        timeout=10,
+    ).raise_for_status()
+    yield url
+    server.shutdown()
 
 
 @pytest.fixture

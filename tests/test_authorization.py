@@ -491,8 +491,16 @@ ROUTES: dict[str, Route] = {
     ),
 }
 
-# Routes that are public by design: they are how a caller gets a token in the first place.
-PUBLIC_WRITE_ENDPOINTS = {"accounts.signup", "accounts.issue_token"}
+# Routes that are public by design: they are how a caller gets a token in the first place,
+# how anyone buys (an order's own token then guards it: tests/test_orders.py), and how
+# Stripe reaches us (its signature guards it: tests/test_webhooks.py).
+PUBLIC_WRITE_ENDPOINTS = {
+    "accounts.signup",
+    "accounts.issue_token",
+    "orders.place_order",
+    "orders.cancel_order",
+    "webhooks.stripe_webhook",
+}
 
 
 # ------------------------------------------------------------------- matrix

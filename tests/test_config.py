@@ -43,11 +43,19 @@ def test_production_refuses_sqlite():
         validate_settings(_production(SECRET_KEY="x" * 40, DATABASE_URL="sqlite:///prod.db"))
 
 
+def test_production_refuses_localstripe():
+    with pytest.raises(ConfigError, match="STRIPE_SECRET_KEY"):
+        validate_settings(_production(SECRET_KEY="x" * 40))
+    with pytest.raises(ConfigError, match="STRIPE_WEBHOOK_SECRET"):
+        validate_settings(_production(SECRET_KEY="x" * 40, STRIPE_SECRET_KEY="sk_live_abc"))
+
+
 def test_production_accepts_real_settings():
-    settings = _production(SECRET_KEY="x" * 40)
+    settings = _production(SECRET_KEY="x" * 40, STRIPE_SECRET_KEY="sk_live_abc", STRIPE_WEBHOOK_SECRET="whsec_abc")
 
     validate_settings(settings)
     assert settings["LOG_FORMAT"] == "json"
+    assert settings["STRIPE_API_BASE"] is None  # the real Stripe
 
 
 def test_bad_integer_setting_is_a_clear_error(tmp_path):

@@ -16,7 +16,7 @@ from marketplace.accounts.services import create_user
 from marketplace.db import db, utcnow
 from marketplace.queueing import enqueue_after_commit
 from workers import AppSimpleWorker, AppWorker
-from workers.jobs import prune_tokens
+from workers.jobs import expire_orders, prune_tokens
 
 PRUNE = "workers.jobs.prune_tokens"
 
@@ -102,12 +102,12 @@ def test_without_redis_job_runs_inline_after_commit(app):
     assert _token_count(app) == 0
 
 
-def test_cron_config_schedules_token_pruning_daily(redis):
+def test_cron_config_schedules_periodic_jobs(redis):
     scheduler = CronScheduler(connection=redis)
 
     scheduler.load_config_from_file("workers.cron")
 
-    [job] = scheduler.get_jobs()
-    assert job.func is prune_tokens
-    assert job.queue_name == "low"
-    assert job.cron == "17 3 * * *"
+    jobs = {job.func: job for job in scheduler.get_jobs()}
+    assert set(jobs) == {prune_tokens, expire_orders}
+    assert (jobs[prune_tokens].queue_name, jobs[prune_tokens].cron) == ("low", "17 3 * * *")
+    assert (jobs[expire_orders].queue_name, jobs[expire_orders].interval) == ("default", 60)

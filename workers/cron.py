@@ -6,6 +6,7 @@ cron scheduler per deployment.
 
 from rq import cron
 
-from workers.jobs import prune_tokens
+from workers.jobs import expire_orders, prune_tokens
 
 cron.register(prune_tokens, "low", cron="17 3 * * *", name="prune-tokens")  # daily, 03:17 UTC
+cron.register(expire_orders, "default", interval=60, name="expire-orders")  # unpaid orders past their hold

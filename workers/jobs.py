@@ -5,6 +5,9 @@ from __future__ import annotations
 import logging
 
 from marketplace.accounts.services import prune_auth_sessions
+from marketplace.orders.services import cancel_payment_intent as cancel_order_payment
+from marketplace.orders.services import expire_due_orders
+from marketplace.payments.services import process_event
 
 log = logging.getLogger(__name__)
 
@@ -14,3 +17,18 @@ def prune_tokens() -> int:
     count = prune_auth_sessions()
     log.info("pruned %d auth sessions", count, extra={"job": "prune_tokens", "count": count})
     return count
+
+
+def process_stripe_event(event_id: str) -> str | None:
+    """Apply one stored Stripe event to its order (exactly once, however often it runs)."""
+    return process_event(event_id)
+
+
+def expire_orders() -> int:
+    """Release the stock of unpaid orders whose reservation has ended."""
+    return expire_due_orders()
+
+
+def cancel_payment_intent(order_id: int) -> None:
+    """Cancel the PaymentIntent of a canceled or expired order at the provider."""
+    cancel_order_payment(order_id)

@@ -15,6 +15,7 @@ class Product(TimestampMixin, Base):
         UniqueConstraint("brand_id", "sku"),
         CheckConstraint("price >= 0", name="price_not_negative"),
         CheckConstraint("stock >= 0", name="stock_not_negative"),
+        CheckConstraint("reserved >= 0 AND reserved <= stock", name="reserved_within_stock"),
         CheckConstraint("commission_bps BETWEEN 0 AND 10000", name="commission_bps_range"),
         Index("ix_products_active_created_at", "active", "created_at"),
     )
@@ -27,7 +28,9 @@ class Product(TimestampMixin, Base):
     price: Mapped[int] = mapped_column(MinorUnits)  # minor units of `currency`
     currency: Mapped[str] = mapped_column(String(3))
     sku: Mapped[str] = mapped_column(String(64))
-    stock: Mapped[int] = mapped_column(default=0)
+    stock: Mapped[int] = mapped_column(default=0)  # units on hand
+    # Units held by unpaid orders; they leave `stock` when the order is paid.
+    reserved: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
     # Overrides the brand's default rate for this product when set.
     commission_bps: Mapped[int | None]
@@ -35,8 +38,12 @@ class Product(TimestampMixin, Base):
     brand: Mapped[Brand] = relationship(lazy="joined", innerjoin=True)
 
     @property
+    def available(self) -> int:
+        return self.stock - self.reserved
+
+    @property
     def in_stock(self) -> bool:
-        return self.stock > 0
+        return self.available > 0
 
     @property
     def effective_commission_bps(self) -> int:

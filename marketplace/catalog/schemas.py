@@ -36,6 +36,8 @@ class ProductSchema(Schema):
         validate=ma.validate.Range(min=0, max=10_000),
         metadata={"description": "Overrides the brand's default rate when set"},
     )
+    reserved = ma.fields.Integer(dump_only=True, metadata={"description": "Units held by unpaid orders"})
+    available = ma.fields.Integer(dump_only=True, metadata={"description": "stock - reserved"})
     effective_commission_bps = ma.fields.Integer(dump_only=True)
     in_stock = ma.fields.Boolean(dump_only=True)
     active = ma.fields.Boolean(dump_only=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, or_, select, update
 
 from marketplace.accounts.models import User
 from marketplace.brands.services import get_brand, is_member, require_member
@@ -51,6 +51,12 @@ def _product_for_change(user: User, product_id: int) -> Product:
 
 def update_product(user: User, product_id: int, changes: dict[str, Any]) -> Product:
     product = _product_for_change(user, product_id)
+    if changes.get("stock", product.stock) < product.reserved:
+        raise Conflict(
+            f"{product.reserved} units are reserved by unpaid orders",
+            reason="stock_reserved",
+            errors={"stock": [f"must be at least {product.reserved} (reserved)"]},
+        )
     for key, value in changes.items():
         setattr(product, key, value)
     _commit_product()
@@ -91,12 +97,59 @@ def search_products(args: dict[str, Any], viewer: User | None = None) -> Select:
     if (max_price := args.get("max_price")) is not None:
         query = query.where(Product.price <= max_price)
     if args.get("in_stock") is True:
-        query = query.where(Product.stock > 0)
+        query = query.where(Product.stock > Product.reserved)
     elif args.get("in_stock") is False:
-        query = query.where(Product.stock == 0)
+        query = query.where(Product.stock <= Product.reserved)
     return query.order_by(*SORTS[args.get("sort", "newest")])
 
 
 def list_brand_products(brand_id: int, args: dict[str, Any], viewer: User | None) -> Select:
     get_brand(brand_id)
     return search_products({**args, "brand": brand_id}, viewer)
+
+
+# -------------------------------------------------------------------- stock
+# Each change is one conditional UPDATE, so concurrent orders can never take more
+# than is there: the database row lock decides who gets the last unit.
+
+
+def reserve_stock(product_id: int, quantity: int) -> bool:
+    """Hold ``quantity`` units for an unpaid order; False if not that many are available."""
+    result = db.session.execute(
+        update(Product)
+        .where(Product.id == product_id, Product.active.is_(True), Product.stock - Product.reserved >= quantity)
+        .values(reserved=Product.reserved + quantity)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def release_stock(product_id: int, quantity: int) -> None:
+    """Give back units held by an order that will not be paid."""
+    db.session.execute(
+        update(Product)
+        .where(Product.id == product_id)
+        .values(reserved=Product.reserved - quantity)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def take_reserved_stock(product_id: int, quantity: int) -> None:
+    """A paid order's held units leave the shelf."""
+    db.session.execute(
+        update(Product)
+        .where(Product.id == product_id)
+        .values(stock=Product.stock - quantity, reserved=Product.reserved - quantity)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def take_stock(product_id: int, quantity: int) -> bool:
+    """Units for a payment that arrived after its reservation ended; False if they are gone."""
+    result = db.session.execute(
+        update(Product)
+        .where(Product.id == product_id, Product.stock - Product.reserved >= quantity)
+        .values(stock=Product.stock - quantity)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1

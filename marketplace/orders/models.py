@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.db import Base, MinorUnits, TimestampMixin, utcnow
+
+
+class OrderStatus(str, enum.Enum):
+    PENDING_PAYMENT = "pending_payment"
+    PAID = "paid"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+    PAYMENT_FAILED = "payment_failed"
+    CANCELED = "canceled"
+    EXPIRED = "expired"
+
+
+S = OrderStatus
+# The state machine. A payment that succeeds after the order failed, was canceled or
+# expired is real money: the order becomes paid if its stock can be taken again
+# (see orders.services.record_payment_succeeded and docs/payments.md).
+TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    S.PENDING_PAYMENT: frozenset({S.PAID, S.PAYMENT_FAILED, S.CANCELED, S.EXPIRED}),
+    S.PAYMENT_FAILED: frozenset({S.PAID, S.CANCELED}),
+    S.CANCELED: frozenset({S.PAID}),
+    S.EXPIRED: frozenset({S.PAID}),
+    S.PAID: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED}),
+    S.PARTIALLY_REFUNDED: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED}),
+    S.REFUNDED: frozenset(),
+}
+# Only an order waiting for its payment holds reserved stock.
+HOLDS_RESERVATION = frozenset({S.PENDING_PAYMENT})
+
+
+def _status_enum(name: str) -> Enum:
+    return Enum(
+        OrderStatus, name=name, native_enum=False, length=24, values_callable=lambda e: [m.value for m in e]
+    )
+
+
+class Order(TimestampMixin, Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        CheckConstraint("total >= 0", name="total_not_negative"),
+        CheckConstraint("refunded_total >= 0 AND refunded_total <= total", name="refunded_within_total"),
+        Index("ix_orders_status_reserved_until", "status", "reserved_until"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    storefront_id: Mapped[int] = mapped_column(ForeignKey("storefronts.id"), index=True)
+    influencer_id: Mapped[int] = mapped_column(ForeignKey("influencer_profiles.id"), index=True)
+    shopper_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    # The first-party visitor cookie of share links, so attribution can find the clicks.
+    visitor_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # SHA-256 of the order's access token (anonymous shoppers read their order with it).
+    access_token_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[OrderStatus] = mapped_column(_status_enum("order_status"), default=OrderStatus.PENDING_PAYMENT)
+    currency: Mapped[str] = mapped_column(String(3))
+    total: Mapped[int] = mapped_column(MinorUnits)
+    refunded_total: Mapped[int] = mapped_column(MinorUnits, default=0)
+    # Stock stays reserved until then; afterwards the order expires if still unpaid.
+    reserved_until: Mapped[datetime]
+    payment_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    paid_at: Mapped[datetime | None]
+    # Paid after its reservation ended, when the units had sold meanwhile.
+    needs_refund: Mapped[bool] = mapped_column(default=False)
+
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", order_by="OrderLine.id", lazy="selectin", cascade="all, delete-orphan"
+    )
+    events: Mapped[list[OrderEvent]] = relationship(order_by="OrderEvent.id", lazy="selectin", viewonly=True)
+
+
+class OrderLine(Base):
+    """One product in an order, with everything later reports need copied at purchase time."""
+
+    __tablename__ = "order_lines"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("refunded_quantity >= 0 AND refunded_quantity <= quantity", name="refunded_quantity_range"),
+        CheckConstraint("refunded_amount >= 0 AND refunded_amount <= line_total", name="refunded_amount_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id"), index=True)
+    storefront_item_id: Mapped[int] = mapped_column(ForeignKey("storefront_items.id"))
+    storefront_id: Mapped[int] = mapped_column(ForeignKey("storefronts.id"))
+    influencer_id: Mapped[int] = mapped_column(ForeignKey("influencer_profiles.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    sku: Mapped[str] = mapped_column(String(64))
+    unit_price: Mapped[int] = mapped_column(MinorUnits)
+    currency: Mapped[str] = mapped_column(String(3))
+    quantity: Mapped[int]
+    line_total: Mapped[int] = mapped_column(MinorUnits)
+    commission_bps: Mapped[int]
+    refunded_quantity: Mapped[int] = mapped_column(default=0)
+    refunded_amount: Mapped[int] = mapped_column(MinorUnits, default=0)
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+
+
+class OrderEvent(Base):
+    """Append-only log of an order's status changes: when, from what, to what, and why."""
+
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[OrderStatus | None] = mapped_column(_status_enum("order_event_from_status"))
+    to_status: Mapped[OrderStatus] = mapped_column(_status_enum("order_event_to_status"))
+    cause: Mapped[str] = mapped_column(String(500))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

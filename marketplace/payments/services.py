@@ -1,0 +1,77 @@
+"""Stripe webhooks: verify, store once, process once in a job.
+
+The request handler only verifies the signature and stores the event under its
+Stripe id (a unique key), then answers. The job locks the stored event, applies it
+to the order and marks it processed in the same transaction: a redelivered event,
+a job run twice, or a job that crashed halfway and runs again changes the order
+exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from marketplace.db import db, utcnow
+from marketplace.errors import DomainError
+from marketplace.orders.services import record_payment_failed, record_payment_succeeded
+from marketplace.payments.gateway import get_gateway
+from marketplace.payments.models import StripeEvent
+from marketplace.queueing import enqueue_after_commit
+
+log = logging.getLogger(__name__)
+
+
+class BadWebhook(DomainError):
+    status_code = 400
+    reason = "bad_webhook"
+
+
+def receive_event(payload: bytes, signature_header: str | None) -> tuple[str, bool]:
+    """Verify and store an event; returns ``(event_id, newly_stored)``. Nothing is stored on a 400."""
+    if not signature_header:
+        raise BadWebhook("the Stripe-Signature header is missing")
+    try:
+        event = get_gateway().parse_webhook(payload, signature_header)
+    except ValueError as exc:
+        raise BadWebhook(f"the event could not be verified: {exc}") from None
+    session = db.session
+    stored = session.get(StripeEvent, event["id"])
+    if stored is None:
+        session.add(StripeEvent(id=event["id"], type=event["type"], payload=event))
+    elif stored.processed_at is not None:
+        return event["id"], False
+    # New, or stored but not processed yet (a lost job): (re)queue; the job is idempotent.
+    enqueue_after_commit(session, "workers.jobs.process_stripe_event", event["id"], job_id=f"stripe-event-{event['id']}")
+    try:
+        session.commit()
+    except IntegrityError:  # the same event, delivered twice at once: the other request stored it
+        session.rollback()
+        return event["id"], False
+    return event["id"], stored is None
+
+
+def process_event(event_id: str) -> str | None:
+    """Apply a stored event once. Returns its outcome, or None if it was already processed."""
+    session = db.session
+    event = session.scalar(select(StripeEvent).where(StripeEvent.id == event_id).with_for_update())
+    if event is None or event.processed_at is not None:
+        session.rollback()
+        return None
+    event.outcome = _apply(event.type, event.payload["data"]["object"], f"Stripe event {event.id} ({event.type})")
+    event.processed_at = utcnow()
+    session.commit()
+    log.info("stripe event %s: %s", event_id, event.outcome)
+    return event.outcome
+
+
+def _apply(event_type: str, obj: dict[str, Any], cause: str) -> str:
+    if event_type == "payment_intent.succeeded":
+        return record_payment_succeeded(obj["id"], obj.get("amount_received") or obj["amount"], cause)
+    if event_type == "payment_intent.payment_failed":
+        error = obj.get("last_payment_error") or {}
+        return record_payment_failed(obj["id"], error.get("message") or "payment failed", cause)
+    return f"ignored: {event_type} is not handled"
