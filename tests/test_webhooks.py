@@ -8,12 +8,8 @@ localstripe opened for real orders.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import threading
 import time
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -24,45 +20,10 @@ from marketplace.db import db, utcnow
 from marketplace.orders.models import Order
 from marketplace.orders.services import expire_due_orders
 from marketplace.payments.models import StripeEvent
+from tests.stripe_events import deliver, event_body, sign
 from workers import AppSimpleWorker
 
 API = "/api/v1"
-
-
-def sign(app, body: str, timestamp: int | None = None, secret: str | None = None) -> str:
-    timestamp = timestamp or int(time.time())
-    secret = secret or app.config["STRIPE_WEBHOOK_SECRET"]
-    signature = hmac.new(secret.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={signature}"
-
-
-def event_body(event_type: str, order: dict, event_id: str | None = None, **fields) -> str:
-    intent = {
-        "id": order["payment"]["payment_intent_id"],
-        "object": "payment_intent",
-        "amount": order["total"],
-        "amount_received": order["total"] if event_type == "payment_intent.succeeded" else 0,
-        "currency": order["currency"].lower(),
-        "metadata": {"order_id": str(order["id"])},
-        **fields,
-    }
-    event = {
-        "id": event_id or f"evt_{uuid.uuid4().hex[:24]}",
-        "object": "event",
-        "type": event_type,
-        "created": int(time.time()),
-        "data": {"object": intent},
-    }
-    return json.dumps(event)
-
-
-def deliver(client, app, body: str, signature: str | None = "sign"):
-    headers = {"Content-Type": "application/json"}
-    if signature == "sign":
-        signature = sign(app, body)
-    if signature is not None:
-        headers["Stripe-Signature"] = signature
-    return client.post("/webhooks/stripe", data=body, headers=headers)
 
 
 @pytest.fixture

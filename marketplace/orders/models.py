@@ -30,9 +30,11 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.CANCELED: frozenset({S.PAID}),
     S.EXPIRED: frozenset({S.PAID}),
     S.PAID: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED}),
-    S.PARTIALLY_REFUNDED: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED}),
-    S.REFUNDED: frozenset(),
+    S.PARTIALLY_REFUNDED: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED, S.PAID}),
+    S.REFUNDED: frozenset({S.PARTIALLY_REFUNDED, S.PAID}),
 }
+# The moves back (refunded -> partially_refunded -> paid) happen only when the provider
+# reports that a refund failed: the status always follows the amount actually refunded.
 # Only an order waiting for its payment holds reserved stock.
 HOLDS_RESERVATION = frozenset({S.PENDING_PAYMENT})
 
@@ -119,3 +121,46 @@ class OrderEvent(Base):
     cause: Mapped[str] = mapped_column(String(500))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RefundStatus(str, enum.Enum):
+    PENDING = "pending"  # asked of the provider, not confirmed yet
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class Refund(TimestampMixin, Base):
+    """Money given back for some lines of a paid order, sent to the provider once."""
+
+    __tablename__ = "refunds"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    requested_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(String(500))
+    amount: Mapped[int] = mapped_column(MinorUnits)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[RefundStatus] = mapped_column(
+        Enum(RefundStatus, name="refund_status", native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+        default=RefundStatus.PENDING,
+    )
+    provider_refund_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+
+    lines: Mapped[list[RefundLine]] = relationship(order_by="RefundLine.id", lazy="selectin", cascade="all, delete-orphan")
+
+
+class RefundLine(Base):
+    """How much of one order line a refund gives back: the basis for reversing commissions pro rata."""
+
+    __tablename__ = "refund_lines"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("quantity >= 0", name="quantity_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    refund_id: Mapped[int] = mapped_column(ForeignKey("refunds.id", ondelete="CASCADE"), index=True)
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"), index=True)
+    quantity: Mapped[int] = mapped_column(default=0)  # units returned; 0 for an amount-only refund
+    amount: Mapped[int] = mapped_column(MinorUnits)

@@ -1,13 +1,15 @@
 from flask import current_app, request
 
 from marketplace.http import Blueprint, PageArgsSchema, current_user, page_schema, paginate
-from marketplace.orders import services
+from marketplace.orders import refunds, services
 from marketplace.orders.schemas import (
     BrandOrderQueryArgsSchema,
     OrderCreatedSchema,
     OrderCreateSchema,
     OrderSchema,
     OrderTokenArgsSchema,
+    RefundCreateSchema,
+    RefundSchema,
 )
 
 blp = Blueprint("orders", __name__, description="Orders placed from storefronts")
@@ -19,7 +21,7 @@ VISITOR_COOKIE = "mp_visitor"  # the first-party cookie that share links set
 
 def _visitor_id() -> str | None:
     value = request.cookies.get(VISITOR_COOKIE, "")
-    return value if 16 <= len(value) <= 64 and value.isalnum() else None
+    return value if 16 <= len(value) <= 64 and value.isascii() and value.isalnum() else None
 
 
 def _caller(args) -> tuple:
@@ -69,6 +71,18 @@ def cancel_order(args, order_id):
     """Cancel an unpaid order (its shopper): the stock is released"""
     order = services.cancel_order(order_id, *_caller(args))
     return services.order_view(order, order.lines)
+
+
+@blp.route("/orders/<id:order_id>/refunds", methods=["POST"])
+@blp.auth_required(roles=["brand", "admin"])
+@blp.arguments(RefundCreateSchema)
+@blp.response(201, RefundSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT", description="The order is not paid")
+@blp.alt_response(502, response="BAD_GATEWAY", description="The payment provider refused")
+def create_refund(data, order_id):
+    """Refund lines of a paid order, by quantity or amount (the brand for its lines, admins)"""
+    return refunds.create_refund(current_user(), order_id, data)
 
 
 @blp.route("/me/orders", methods=["GET"])

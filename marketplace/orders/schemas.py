@@ -2,7 +2,7 @@ import marshmallow as ma
 
 from marketplace.http import Id, PageArgsSchema, Schema, StrictInt
 from marketplace.money import MAX_AMOUNT
-from marketplace.orders.models import OrderStatus
+from marketplace.orders.models import OrderStatus, RefundStatus
 
 MAX_QUANTITY = 100
 MAX_LINES = 50
@@ -88,3 +88,39 @@ class BrandOrderQueryArgsSchema(PageArgsSchema):
     status = ma.fields.Enum(OrderStatus, by_value=True)
     from_ = ma.fields.AwareDateTime(data_key="from", attribute="from", metadata={"description": "Inclusive"})
     to = ma.fields.AwareDateTime(metadata={"description": "Exclusive"})
+
+
+class RefundLineRequestSchema(Schema):
+    line_id = Id(required=True, metadata={"description": "An order line id"})
+    quantity = StrictInt(validate=ma.validate.Range(min=1, max=MAX_QUANTITY), metadata={"description": "Units returned"})
+    amount = StrictInt(validate=ma.validate.Range(min=1, max=MAX_AMOUNT), metadata={"description": "Minor units"})
+
+    @ma.validates_schema
+    def _quantity_or_amount(self, data, **_kwargs):
+        if ("quantity" in data) == ("amount" in data):
+            raise ma.ValidationError("give either quantity or amount", field_name="quantity")
+
+
+class RefundCreateSchema(Schema):
+    lines = ma.fields.List(
+        ma.fields.Nested(RefundLineRequestSchema), required=True, validate=ma.validate.Length(min=1, max=MAX_LINES)
+    )
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=500))
+
+
+class RefundLineSchema(Schema):
+    order_line_id = ma.fields.Integer()
+    quantity = ma.fields.Integer()
+    amount = ma.fields.Integer()
+
+
+class RefundSchema(Schema):
+    id = ma.fields.Integer()
+    order_id = ma.fields.Integer()
+    status = ma.fields.Enum(RefundStatus, by_value=True)
+    amount = ma.fields.Integer(metadata={"description": "Minor units"})
+    currency = ma.fields.String()
+    reason = ma.fields.String()
+    provider_refund_id = ma.fields.String(allow_none=True)
+    lines = ma.fields.List(ma.fields.Nested(RefundLineSchema))
+    created_at = ma.fields.AwareDateTime()

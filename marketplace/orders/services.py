@@ -191,6 +191,7 @@ def _log_event(order: Order, from_status: OrderStatus | None, to_status: OrderSt
     db.session.add(
         OrderEvent(order_id=order.id, from_status=from_status, to_status=to_status, cause=cause, data=data or {})
     )
+    db.session.expire(order, ["events"])  # the next read of order.events includes this one
 
 
 def _transition(order: Order, to_status: OrderStatus, cause: str, data: dict | None = None) -> bool:
@@ -214,6 +215,11 @@ def _transition(order: Order, to_status: OrderStatus, cause: str, data: dict | N
     if from_status in HOLDS_RESERVATION and to_status != S.PAID:
         for line in order.lines:
             release_stock(line.product_id, line.quantity)
+    if to_status in (S.CANCELED, S.EXPIRED) and order.payment_intent_id:
+        # So the shopper can no longer pay it (a payment racing this is still honoured).
+        enqueue_after_commit(
+            db.session, "workers.jobs.cancel_payment_intent", order.id, job_id=f"order-{order.id}-cancel"
+        )
     _log_event(order, from_status, to_status, cause, data)
     return True
 
@@ -353,8 +359,6 @@ def cancel_order(order_id: int, viewer: User | None, token: str | None) -> Order
         raise NotFound("order not found")
     if not _transition(order, S.CANCELED, "canceled by the shopper"):
         raise Conflict("the order changed meanwhile; read it again", reason="order_changed")
-    if order.payment_intent_id:
-        enqueue_after_commit(db.session, "workers.jobs.cancel_payment_intent", order.id, job_id=f"order-{order.id}-cancel")
     db.session.commit()
     return order
 

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from marketplace.db import db, utcnow
 from marketplace.errors import DomainError
+from marketplace.orders.refunds import record_refund_update
 from marketplace.orders.services import record_payment_failed, record_payment_succeeded
 from marketplace.payments.gateway import get_gateway
 from marketplace.payments.models import StripeEvent
@@ -74,4 +75,6 @@ def _apply(event_type: str, obj: dict[str, Any], cause: str) -> str:
     if event_type == "payment_intent.payment_failed":
         error = obj.get("last_payment_error") or {}
         return record_payment_failed(obj["id"], error.get("message") or "payment failed", cause)
+    if event_type in ("refund.created", "refund.updated", "refund.failed"):
+        return record_refund_update(obj["id"], obj.get("status") or "", cause)
     return f"ignored: {event_type} is not handled"

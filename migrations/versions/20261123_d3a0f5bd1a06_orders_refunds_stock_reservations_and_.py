@@ -1,8 +1,8 @@
-"""orders, stock reservations and stripe events
+"""orders, refunds, stock reservations and stripe events
 
-Revision ID: fb05dadea15d
+Revision ID: d3a0f5bd1a06
 Revises: 1f483257bcd3
-Create Date: 2026-11-23 13:04:03.958066
+Create Date: 2026-11-23 13:10:46.200590
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'fb05dadea15d'
+revision = 'd3a0f5bd1a06'
 down_revision = '1f483257bcd3'
 branch_labels = None
 depends_on = None
@@ -73,6 +73,26 @@ def upgrade():
     with op.batch_alter_table('order_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_order_events_order_id'), ['order_id'], unique=False)
 
+    op.create_table('refunds',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('order_id', sa.Integer(), nullable=False),
+    sa.Column('requested_by_user_id', sa.Integer(), nullable=True),
+    sa.Column('reason', sa.String(length=500), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('status', sa.Enum('pending', 'succeeded', 'failed', name='refund_status', native_enum=False, length=16), nullable=False),
+    sa.Column('provider_refund_id', sa.String(length=255), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('amount > 0', name=op.f('ck_refunds_amount_positive')),
+    sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_refunds_order_id_orders')),
+    sa.ForeignKeyConstraint(['requested_by_user_id'], ['users.id'], name=op.f('fk_refunds_requested_by_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_refunds')),
+    sa.UniqueConstraint('provider_refund_id', name=op.f('uq_refunds_provider_refund_id'))
+    )
+    with op.batch_alter_table('refunds', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_refunds_order_id'), ['order_id'], unique=False)
+
     op.create_table('order_lines',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('order_id', sa.Integer(), nullable=False),
@@ -106,6 +126,22 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_order_lines_order_id'), ['order_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_order_lines_product_id'), ['product_id'], unique=False)
 
+    op.create_table('refund_lines',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('refund_id', sa.Integer(), nullable=False),
+    sa.Column('order_line_id', sa.Integer(), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
+    sa.CheckConstraint('amount > 0', name=op.f('ck_refund_lines_amount_positive')),
+    sa.CheckConstraint('quantity >= 0', name=op.f('ck_refund_lines_quantity_not_negative')),
+    sa.ForeignKeyConstraint(['order_line_id'], ['order_lines.id'], name=op.f('fk_refund_lines_order_line_id_order_lines')),
+    sa.ForeignKeyConstraint(['refund_id'], ['refunds.id'], name=op.f('fk_refund_lines_refund_id_refunds'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_refund_lines'))
+    )
+    with op.batch_alter_table('refund_lines', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_refund_lines_order_line_id'), ['order_line_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_refund_lines_refund_id'), ['refund_id'], unique=False)
+
     with op.batch_alter_table('products', schema=None) as batch_op:
         # Existing products hold no reservations.
         batch_op.add_column(sa.Column('reserved', sa.Integer(), nullable=False, server_default='0'))
@@ -114,17 +150,27 @@ def upgrade():
         batch_op.alter_column('reserved', server_default=None)
 
 
+
 def downgrade():
     with op.batch_alter_table('products', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_products_reserved_within_stock'), type_='check')
         batch_op.drop_column('reserved')
 
+    with op.batch_alter_table('refund_lines', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_refund_lines_refund_id'))
+        batch_op.drop_index(batch_op.f('ix_refund_lines_order_line_id'))
+
+    op.drop_table('refund_lines')
     with op.batch_alter_table('order_lines', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_order_lines_product_id'))
         batch_op.drop_index(batch_op.f('ix_order_lines_order_id'))
         batch_op.drop_index(batch_op.f('ix_order_lines_brand_id'))
 
     op.drop_table('order_lines')
+    with op.batch_alter_table('refunds', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_refunds_order_id'))
+
+    op.drop_table('refunds')
     with op.batch_alter_table('order_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_order_events_order_id'))
 
