@@ -48,6 +48,7 @@ class World:
     item: dict[str, Any]  # in shop
     draft_collection: dict[str, Any]
     draft_item: dict[str, Any]
+    order: dict[str, Any]  # unpaid, anonymous, for the product from shop
 
 
 def _created(response) -> dict[str, Any]:
@@ -75,6 +76,13 @@ def world(make, client) -> World:
     draft = make.storefront(shop_owner, published=False)
     shop_stranger = make.influencer()
     other_shop = make.storefront(shop_stranger)
+    item = make.item(shop, product)
+    order = _created(
+        client.post(
+            f"{API}/orders",
+            json={"storefront": shop["slug"], "items": [{"product_id": product["id"], "quantity": 1}], "email": "a@example.com"},
+        )
+    )
 
     return World(
         actors={
@@ -100,9 +108,10 @@ def world(make, client) -> World:
         draft=draft,
         other_shop=other_shop,
         collection=make.collection(shop),
-        item=make.item(shop, product),
+        item=item,
         draft_collection=make.collection(draft),
         draft_item=make.item(draft, product),
+        order=order,
     )
 
 
@@ -483,6 +492,12 @@ ROUTES: dict[str, Route] = {
     "delete_item_via_other_storefront": Route("DELETE", sf(_other_shop, "items", lambda w: w.item["id"])),
     # accounts
     "logout": Route("POST", lambda w: f"{API}/auth/logout", None, check_logout),
+    # orders: only brands with lines in the order (and admins) refund; an unpaid order is not refundable
+    "create_refund": Route(
+        "POST",
+        lambda w: f"{API}/orders/{w.order['id']}/refunds",
+        lambda w: {"lines": [{"line_id": w.order["lines"][0]["id"], "quantity": 1}], "reason": "test"},
+    ),
     "change_password": Route(
         "POST",
         lambda w: f"{API}/me/password",
@@ -514,6 +529,7 @@ NOT_OWNER = (403, "not_owner")  # a published storefront is public
 HIDDEN = (404, "not_found")  # someone else's draft, deactivated product, or object under another parent
 NO_PROFILE = (404, "no_profile")
 INVALID = (422, "invalid")
+NOT_REFUNDABLE = (409, "not_refundable")
 
 
 def members_only(ok: int) -> dict[str, Any]:
@@ -615,6 +631,17 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "brand_owner": 204,
         "shop_owner": 204,
         "admin": 204,
+    },
+    "create_refund": {
+        "anon": UNAUTHENTICATED,
+        "shopper": WRONG_ROLE,
+        "influencer": WRONG_ROLE,
+        "shop_owner": WRONG_ROLE,
+        "brand": HIDDEN,
+        "brand_stranger": HIDDEN,
+        "brand_member": NOT_REFUNDABLE,
+        "brand_owner": NOT_REFUNDABLE,
+        "admin": NOT_REFUNDABLE,
     },
     "change_password": {
         "anon": UNAUTHENTICATED,
