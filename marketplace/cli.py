@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 from flask import Flask
-from flask.cli import with_appcontext
+from flask.cli import AppGroup, with_appcontext
 from flask_migrate import Migrate
 
 from marketplace.db import db
@@ -48,9 +48,25 @@ def prune_tokens() -> None:
     click.echo(f"{prune_auth_sessions()} tokens pruned")
 
 
+payments_cli = AppGroup("payments", help="Payments maintenance.")
+
+
+@payments_cli.command("reconcile")
+@click.option("--older-than", default=10, show_default=True, help="Only orders at least this many minutes old.")
+@click.option("--days", default=7, show_default=True, help="Look back this many days.")
+def reconcile_payments(older_than: int, days: int) -> None:
+    """Apply PaymentIntents whose webhook never arrived (orders stuck unpaid)."""
+    from datetime import timedelta
+
+    from marketplace.payments.services import reconcile
+
+    counts = reconcile(timedelta(minutes=older_than), timedelta(days=days))
+    click.echo(", ".join(f"{count} {name}" for name, count in counts.items()))
+
+
 def init_app(app: Flask) -> None:
     import marketplace.models  # noqa: F401 - complete metadata for autogenerate
 
     Migrate(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
-    for command in (create_admin, seed_demo, prune_tokens):
+    for command in (create_admin, seed_demo, prune_tokens, payments_cli):
         app.cli.add_command(command)

@@ -20,6 +20,7 @@ class RecordingGateway(StripeGateway):
         self.fail_next: str | None = None
         self._ids = itertools.count(1)
         self._seen: dict[str, object] = {}  # idempotency key -> first answer, as Stripe keeps them
+        self.intent_status: dict[str, str] = {}  # set by a test: what the provider says of an intent
 
     def _record(self, kind: str, **request):
         self.requests.append((kind, request))
@@ -36,7 +37,10 @@ class RecordingGateway(StripeGateway):
 
     def retrieve_payment_intent(self, payment_intent_id):
         self._record("retrieve_payment_intent", payment_intent_id=payment_intent_id)
-        return PaymentIntent(payment_intent_id, "requires_payment_method", 0, "USD")
+        intent = next(i for i in self._seen.values() if getattr(i, "id", None) == payment_intent_id)
+        status = self.intent_status.get(payment_intent_id, intent.status)
+        received = intent.amount if status == "succeeded" else 0
+        return PaymentIntent(intent.id, status, intent.amount, intent.currency, amount_received=received)
 
     def cancel_payment_intent(self, payment_intent_id, *, idempotency_key):
         self._record("cancel_payment_intent", payment_intent_id=payment_intent_id, idempotency_key=idempotency_key)

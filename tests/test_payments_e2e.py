@@ -86,3 +86,4 @@ def test_declined_card_fails_order_and_releases_stock(client, app, localstripe_u
     assert failed["events"][-1]["to_status"] == "payment_failed"
     product = _product(client, shop)
     assert (product["stock"], product["reserved"]) == (5, 0)
+

@@ -7,7 +7,7 @@ import logging
 from marketplace.accounts.services import prune_auth_sessions
 from marketplace.orders.services import cancel_payment_intent as cancel_order_payment
 from marketplace.orders.services import expire_due_orders
-from marketplace.payments.services import process_event
+from marketplace.payments.services import process_event, reconcile
 
 log = logging.getLogger(__name__)
 
@@ -32,3 +32,8 @@ def expire_orders() -> int:
 def cancel_payment_intent(order_id: int) -> None:
     """Cancel the PaymentIntent of a canceled or expired order at the provider."""
     cancel_order_payment(order_id)
+
+
+def reconcile_payments() -> dict[str, int]:
+    """Apply payments whose webhook never arrived."""
+    return reconcile()

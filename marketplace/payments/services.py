@@ -10,6 +10,7 @@ exactly once.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -19,7 +20,8 @@ from marketplace.db import db, utcnow
 from marketplace.errors import DomainError
 from marketplace.orders.refunds import record_refund_update
 from marketplace.orders.services import record_payment_failed, record_payment_succeeded
-from marketplace.payments.gateway import get_gateway
+from marketplace.orders.models import TRANSITIONS, Order, OrderStatus
+from marketplace.payments.gateway import PaymentProviderError, get_gateway
 from marketplace.payments.models import StripeEvent
 from marketplace.queueing import enqueue_after_commit
 
@@ -78,3 +80,35 @@ def _apply(event_type: str, obj: dict[str, Any], cause: str) -> str:
     if event_type in ("refund.created", "refund.updated", "refund.failed"):
         return record_refund_update(obj["id"], obj.get("status") or "", cause)
     return f"ignored: {event_type} is not handled"
+
+
+def reconcile(older_than: timedelta = timedelta(minutes=10), lookback: timedelta = timedelta(days=7)) -> dict[str, int]:
+    """Ask the provider about orders still waiting for a payment (or given up on) whose
+    webhook may never have come, and apply what it says. Safe to run at any time."""
+    now = utcnow()
+    candidates = db.session.scalars(
+        select(Order.id).where(
+            Order.status.in_(tuple(status for status, targets in TRANSITIONS.items() if OrderStatus.PAID in targets)),
+            Order.payment_intent_id.is_not(None),
+            Order.created_at <= now - older_than,
+            Order.created_at >= now - lookback,
+        )
+    ).all()
+    counts = {"checked": 0, "paid": 0, "unchanged": 0, "errors": 0}
+    for order_id in candidates:
+        counts["checked"] += 1
+        order = db.session.get(Order, order_id)
+        try:
+            intent = get_gateway().retrieve_payment_intent(order.payment_intent_id)
+        except PaymentProviderError:
+            log.warning("reconcile: could not read the payment of order %s", order_id, exc_info=True)
+            counts["errors"] += 1
+            continue
+        if intent.status == "succeeded":
+            outcome = record_payment_succeeded(intent.id, intent.amount_received, "reconciliation with Stripe")
+            db.session.commit()
+            log.info("reconcile: %s", outcome)
+            counts["paid" if order.status == OrderStatus.PAID else "unchanged"] += 1
+        else:
+            counts["unchanged"] += 1
+    return counts
