@@ -4,7 +4,10 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test install install-dev migrate seed worker clean
+LOCALSTRIPE_PORT ?= 8420
+APP_BIND ?= 127.0.0.1:8000
+
+.PHONY: run test install install-dev migrate seed localstripe worker clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +31,16 @@ migrate: install
 seed: migrate
 	$(BIN)/flask seed-demo
 
+# With no STRIPE_SECRET_KEY the app pays through localstripe, started here in the background.
 run: seed
-	$(BIN)/gunicorn -c python:marketplace.gunicorn_conf wsgi:app
+	@if [ -z "$$STRIPE_SECRET_KEY" ]; then $(MAKE) --no-print-directory localstripe; fi
+	GUNICORN_BIND=$(APP_BIND) $(BIN)/gunicorn -c python:marketplace.gunicorn_conf wsgi:app
+
+# localstripe is a development dependency (the dev extra), like the tests.
+localstripe: install-dev
+	@mkdir -p instance
+	$(BIN)/python -m tests.localstripe_server $(LOCALSTRIPE_PORT) --background \
+		--webhook http://$(APP_BIND)/webhooks/stripe --log instance/localstripe.log
 
 worker: install
 	$(BIN)/python -m workers
