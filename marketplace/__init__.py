@@ -44,6 +44,7 @@ def _register_api(app: Flask) -> None:
     from marketplace.accounts.routes import blp as accounts_blp
     from marketplace.brands.routes import blp as brands_blp
     from marketplace.catalog.routes import blp as catalog_blp
+    from marketplace.discounts.routes import blp as discounts_blp
     from marketplace.health import blp as health_blp
     from marketplace.influencers.routes import blp as influencers_blp
     from marketplace.orders.routes import blp as orders_blp
@@ -51,7 +52,8 @@ def _register_api(app: Flask) -> None:
     from marketplace.storefronts.routes import blp as storefronts_blp
 
     api = init_api(app)
-    for blp in (accounts_blp, brands_blp, catalog_blp, influencers_blp, storefronts_blp, orders_blp):
+    domains = (accounts_blp, brands_blp, catalog_blp, influencers_blp, storefronts_blp, discounts_blp, orders_blp)
+    for blp in domains:
         api.register_blueprint(blp, url_prefix="/api/v1")
     api.register_blueprint(health_blp)
     api.register_blueprint(webhooks_blp)

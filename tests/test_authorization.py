@@ -49,6 +49,7 @@ class World:
     draft_collection: dict[str, Any]
     draft_item: dict[str, Any]
     order: dict[str, Any]  # unpaid, anonymous, for the product from shop
+    code: dict[str, Any]  # a discount code the shop owner proposed for brand A, pending
 
 
 def _created(response) -> dict[str, Any]:
@@ -84,6 +85,13 @@ def world(make, client) -> World:
         )
     )
 
+    code = _created(
+        client.post(
+            f"{API}/me/discount-codes",
+            json={"code": "SHOPOWNER10", "brand_id": brand["id"], "percent_off_bps": 1000},
+            headers=shop_owner.headers,
+        )
+    )
     return World(
         actors={
             "shopper": make.actor("shopper"),
@@ -112,6 +120,7 @@ def world(make, client) -> World:
         draft_collection=make.collection(draft),
         draft_item=make.item(draft, product),
         order=order,
+        code=code,
     )
 
 
@@ -309,6 +318,17 @@ def check_logout(client, world, actor, response):
 NEW_PASSWORD = "another long secret"
 
 
+def check_propose_code(client, world, actor, response):
+    codes = get_json(client, f"{API}/me/discount-codes", world.actors[actor].headers)["items"]
+    assert [c["code"] for c in codes if c["status"] == "pending"][0] == "NEWCODE15"
+
+
+def check_decide_code(client, world, actor, response):
+    url = f"{API}/brands/{world.brand['id']}/discount-codes"
+    codes = get_json(client, url, world.actors["brand_owner"].headers)["items"]
+    assert [(c["id"], c["status"]) for c in codes] == [(world.code["id"], "approved")]
+
+
 def check_change_password(client, world, actor, response):
     assert response.data == b""
     me = client.get(f"{API}/me", headers=world.actors[actor].headers)
@@ -492,6 +512,22 @@ ROUTES: dict[str, Route] = {
     "delete_item_via_other_storefront": Route("DELETE", sf(_other_shop, "items", lambda w: w.item["id"])),
     # accounts
     "logout": Route("POST", lambda w: f"{API}/auth/logout", None, check_logout),
+    # discount codes: influencers propose, the brand decides
+    "propose_code": Route(
+        "POST",
+        lambda w: f"{API}/me/discount-codes",
+        lambda w: {"code": "newcode15", "brand_id": w.brand["id"], "percent_off_bps": 1500},
+        check_propose_code,
+    ),
+    "decide_code": Route(
+        "PATCH",
+        lambda w: f"{API}/brands/{w.brand['id']}/discount-codes/{w.code['id']}",
+        lambda w: {"status": "approved"},
+        check_decide_code,
+    ),
+    "decide_code_via_other_brand": Route(
+        "PATCH", lambda w: f"{API}/brands/{w.other_brand['id']}/discount-codes/{w.code['id']}", lambda w: {"status": "approved"}
+    ),
     # orders: only brands with lines in the order (and admins) refund; an unpaid order is not refundable
     "create_refund": Route(
         "POST",
@@ -632,6 +668,18 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "shop_owner": 204,
         "admin": 204,
     },
+    "propose_code": {
+        "anon": UNAUTHENTICATED,
+        "shopper": WRONG_ROLE,
+        "brand": WRONG_ROLE,
+        "brand_owner": WRONG_ROLE,
+        "admin": WRONG_ROLE,
+        "new_influencer": NO_PROFILE,
+        "influencer": 201,
+        "shop_owner": 201,
+    },
+    "decide_code": members_only(200),
+    "decide_code_via_other_brand": {"brand_stranger": HIDDEN},
     "create_refund": {
         "anon": UNAUTHENTICATED,
         "shopper": WRONG_ROLE,

@@ -64,7 +64,9 @@ class Order(TimestampMixin, Base):
     access_token_hash: Mapped[str] = mapped_column(String(64))
     status: Mapped[OrderStatus] = mapped_column(_status_enum("order_status"), default=OrderStatus.PENDING_PAYMENT)
     currency: Mapped[str] = mapped_column(String(3))
-    total: Mapped[int] = mapped_column(MinorUnits)
+    total: Mapped[int] = mapped_column(MinorUnits)  # what the shopper pays: the sum of line totals
+    discount_code_id: Mapped[int | None] = mapped_column(ForeignKey("discount_codes.id"), index=True)
+    discount_total: Mapped[int] = mapped_column(MinorUnits, default=0)
     refunded_total: Mapped[int] = mapped_column(MinorUnits, default=0)
     # Stock stays reserved until then; afterwards the order expires if still unpaid.
     reserved_until: Mapped[datetime]
@@ -101,6 +103,8 @@ class OrderLine(Base):
     unit_price: Mapped[int] = mapped_column(MinorUnits)
     currency: Mapped[str] = mapped_column(String(3))
     quantity: Mapped[int]
+    # The discount code's share of this line, so line_total = unit_price × quantity - discount.
+    discount_amount: Mapped[int] = mapped_column(MinorUnits, default=0)
     line_total: Mapped[int] = mapped_column(MinorUnits)
     commission_bps: Mapped[int]
     refunded_quantity: Mapped[int] = mapped_column(default=0)

@@ -60,7 +60,9 @@ def _planned_lines(order: Order, requested: list[dict[str, Any]], user: User) ->
             if quantity > line.quantity - line.refunded_quantity:
                 errors[f"lines.{index}.quantity"] = [f"only {line.quantity - line.refunded_quantity} left to refund"]
                 continue
-            amount = min(quantity * line.unit_price, room)
+            left = line.quantity - line.refunded_quantity
+            # Units carry their share of the net line total; the last units take what is left.
+            amount = room if quantity == left else min(line.line_total * quantity // line.quantity, room)
         else:
             quantity, amount = 0, entry["amount"]
         if amount > room or amount <= 0:

@@ -23,6 +23,9 @@ class OrderCreateSchema(Schema):
         ma.fields.Nested(OrderItemRequestSchema), required=True, validate=ma.validate.Length(min=1, max=MAX_LINES)
     )
     email = ma.fields.Email(required=True, validate=ma.validate.Length(max=320))
+    discount_code = ma.fields.String(
+        validate=ma.validate.Length(min=1, max=32), metadata={"description": "An influencer's approved code"}
+    )
 
 
 class OrderLineSchema(Schema):
@@ -35,7 +38,8 @@ class OrderLineSchema(Schema):
     unit_price = ma.fields.Integer(metadata={"description": "Minor units"})
     currency = ma.fields.String()
     quantity = ma.fields.Integer()
-    line_total = ma.fields.Integer()
+    discount_amount = ma.fields.Integer(metadata={"description": "The discount code's share of this line"})
+    line_total = ma.fields.Integer(metadata={"description": "unit_price × quantity - discount_amount"})
     commission_bps = ma.fields.Integer(metadata={"description": "Commission rate in force when ordered"})
     refunded_quantity = ma.fields.Integer()
     refunded_amount = ma.fields.Integer()
@@ -56,6 +60,8 @@ class OrderSchema(Schema):
     email = ma.fields.String()
     currency = ma.fields.String()
     total = ma.fields.Integer(metadata={"description": "Minor units"})
+    discount_code_id = ma.fields.Integer(allow_none=True)
+    discount_total = ma.fields.Integer()
     refunded_total = ma.fields.Integer()
     reserved_until = ma.fields.AwareDateTime()
     paid_at = ma.fields.AwareDateTime(allow_none=True)

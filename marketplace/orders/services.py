@@ -22,6 +22,7 @@ from marketplace.accounts.models import User
 from marketplace.brands.services import is_member, require_member
 from marketplace.catalog.services import release_stock, reserve_stock, take_reserved_stock, take_stock
 from marketplace.db import db, utcnow
+from marketplace.discounts import services as discounts
 from marketplace.errors import Conflict, DomainError, Invalid, NotFound
 from marketplace.orders.models import HOLDS_RESERVATION, TRANSITIONS, Order, OrderEvent, OrderLine, OrderStatus
 from marketplace.payments.gateway import PaymentProviderError, get_gateway
@@ -113,6 +114,13 @@ def place_order(buyer: User | None, data: dict[str, Any], visitor_id: str | None
     """Create the order, reserve its stock, and open its PaymentIntent; returns ``(order, access_token)``."""
     storefront = _storefront_for_order(data["storefront"])
     matched = _check_lines(storefront, data["items"])
+    code = discounts.usable_code(data["discount_code"]) if data.get("discount_code") else None
+    if code is not None and not any(item.product.brand_id == code.brand_id for item, _ in matched):
+        raise Invalid(
+            "this code is for another brand's products",
+            reason="invalid_discount_code",
+            errors={"discount_code": ["no item in the order is from the code's brand"]},
+        )
     session = db.session
 
     # Reserve in product-id order, so two orders for the same products cannot deadlock.
@@ -124,9 +132,13 @@ def place_order(buyer: User | None, data: dict[str, Any], visitor_id: str | None
                 reason="insufficient_stock",
                 errors={"items": [f"product {item.product_id}: only {item.product.available} available"]},
             )
+    if code is not None and not discounts.use(code.id):
+        session.rollback()
+        raise Conflict("this code was used up meanwhile", reason="invalid_discount_code", errors={"discount_code": ["used up"]})
 
     token = ORDER_TOKEN_PREFIX + secrets.token_urlsafe(32)
     minutes = current_app.config["ORDER_RESERVATION_MINUTES"]
+    lines = [_line(storefront, item, line["quantity"], code) for item, line in matched]
     order = Order(
         storefront_id=storefront.id,
         influencer_id=storefront.influencer_id,
@@ -136,25 +148,11 @@ def place_order(buyer: User | None, data: dict[str, Any], visitor_id: str | None
         access_token_hash=_hash_token(token),
         status=S.PENDING_PAYMENT,
         currency=matched[0][0].product.currency,
-        total=sum(item.product.price * line["quantity"] for item, line in matched),
+        total=sum(line.line_total for line in lines),
+        discount_code_id=code.id if code else None,
+        discount_total=sum(line.discount_amount for line in lines),
         reserved_until=utcnow() + timedelta(minutes=minutes),
-        lines=[
-            OrderLine(
-                product_id=item.product_id,
-                brand_id=item.product.brand_id,
-                storefront_item_id=item.id,
-                storefront_id=storefront.id,
-                influencer_id=storefront.influencer_id,
-                title=item.product.title,
-                sku=item.product.sku,
-                unit_price=item.product.price,
-                currency=item.product.currency,
-                quantity=line["quantity"],
-                line_total=item.product.price * line["quantity"],
-                commission_bps=item.product.effective_commission_bps,
-            )
-            for item, line in matched
-        ],
+        lines=lines,
     )
     session.add(order)
     session.flush()
@@ -163,6 +161,27 @@ def place_order(buyer: User | None, data: dict[str, Any], visitor_id: str | None
 
     _open_payment(order)
     return order, token
+
+
+def _line(storefront: Storefront, item: StorefrontItem, quantity: int, code) -> OrderLine:
+    product = item.product
+    subtotal = product.price * quantity
+    discount = discounts.discount_for(subtotal, code) if code and code.brand_id == product.brand_id else 0
+    return OrderLine(
+        product_id=product.id,
+        brand_id=product.brand_id,
+        storefront_item_id=item.id,
+        storefront_id=storefront.id,
+        influencer_id=storefront.influencer_id,
+        title=product.title,
+        sku=product.sku,
+        unit_price=product.price,
+        currency=product.currency,
+        quantity=quantity,
+        discount_amount=discount,
+        line_total=subtotal - discount,
+        commission_bps=product.effective_commission_bps,
+    )
 
 
 def _open_payment(order: Order) -> None:
@@ -215,6 +234,8 @@ def _transition(order: Order, to_status: OrderStatus, cause: str, data: dict | N
     if from_status in HOLDS_RESERVATION and to_status != S.PAID:
         for line in order.lines:
             release_stock(line.product_id, line.quantity)
+        if order.discount_code_id:
+            discounts.give_back(order.discount_code_id)
     if to_status in (S.CANCELED, S.EXPIRED) and order.payment_intent_id:
         # So the shopper can no longer pay it (a payment racing this is still honoured).
         enqueue_after_commit(
@@ -243,6 +264,8 @@ def record_payment_succeeded(payment_intent_id: str, amount_received: int, cause
     if not _transition(order, S.PAID, cause if not late else f"{cause}; paid after the order was {previous.value}"):
         return f"ignored: order {order.id} changed meanwhile"
     order.paid_at = utcnow()
+    if late and order.discount_code_id:
+        discounts.use(order.discount_code_id)  # counted again if the limit allows; the money is in
     if not late:
         for line in order.lines:
             take_reserved_stock(line.product_id, line.quantity)
@@ -342,12 +365,14 @@ def order_view(order: Order, lines: list[OrderLine]) -> dict[str, Any]:
     view.update(lines=lines, events=order.events)
     if not whole:
         view["total"] = sum(line.line_total for line in lines)
+        view["discount_total"] = sum(line.discount_amount for line in lines)
         view["refunded_total"] = sum(line.refunded_amount for line in lines)
     return view
 
 
 VIEW_FIELDS = (
-    "id", "status", "storefront_id", "influencer_id", "email", "currency", "total", "refunded_total",
+    "id", "status", "storefront_id", "influencer_id", "email", "currency", "total", "discount_code_id",
+    "discount_total", "refunded_total",
     "reserved_until", "paid_at", "needs_refund", "payment_intent_id", "created_at",
 )
 

@@ -1,8 +1,8 @@
-"""orders, refunds, stock reservations and stripe events
+"""orders, discount codes, refunds, stock reservations and stripe events
 
-Revision ID: d3a0f5bd1a06
+Revision ID: dcef238f0643
 Revises: 1f483257bcd3
-Create Date: 2026-11-23 13:10:46.200590
+Create Date: 2026-11-23 13:22:24.567247
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'd3a0f5bd1a06'
+revision = 'dcef238f0643'
 down_revision = '1f483257bcd3'
 branch_labels = None
 depends_on = None
@@ -26,6 +26,30 @@ def upgrade():
     sa.Column('outcome', sa.String(length=500), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_stripe_events'))
     )
+    op.create_table('discount_codes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=32), nullable=False),
+    sa.Column('brand_id', sa.Integer(), nullable=False),
+    sa.Column('influencer_id', sa.Integer(), nullable=False),
+    sa.Column('percent_off_bps', sa.Integer(), nullable=False),
+    sa.Column('status', sa.Enum('pending', 'approved', 'rejected', 'revoked', name='discount_code_status', native_enum=False, length=16), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('usage_limit', sa.Integer(), nullable=True),
+    sa.Column('times_used', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('percent_off_bps BETWEEN 1 AND 9000', name=op.f('ck_discount_codes_percent_off_range')),
+    sa.CheckConstraint('times_used >= 0 AND (usage_limit IS NULL OR times_used <= usage_limit)', name=op.f('ck_discount_codes_times_used_range')),
+    sa.CheckConstraint('usage_limit IS NULL OR usage_limit > 0', name=op.f('ck_discount_codes_usage_limit_positive')),
+    sa.ForeignKeyConstraint(['brand_id'], ['brands.id'], name=op.f('fk_discount_codes_brand_id_brands')),
+    sa.ForeignKeyConstraint(['influencer_id'], ['influencer_profiles.id'], name=op.f('fk_discount_codes_influencer_id_influencer_profiles')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_discount_codes')),
+    sa.UniqueConstraint('code', name=op.f('uq_discount_codes_code'))
+    )
+    with op.batch_alter_table('discount_codes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_discount_codes_brand_id'), ['brand_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_discount_codes_influencer_id'), ['influencer_id'], unique=False)
+
     op.create_table('orders',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('storefront_id', sa.Integer(), nullable=False),
@@ -37,6 +61,8 @@ def upgrade():
     sa.Column('status', sa.Enum('pending_payment', 'paid', 'partially_refunded', 'refunded', 'payment_failed', 'canceled', 'expired', name='order_status', native_enum=False, length=24), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('total', sa.BigInteger(), nullable=False),
+    sa.Column('discount_code_id', sa.Integer(), nullable=True),
+    sa.Column('discount_total', sa.BigInteger(), nullable=False),
     sa.Column('refunded_total', sa.BigInteger(), nullable=False),
     sa.Column('reserved_until', sa.DateTime(timezone=True), nullable=False),
     sa.Column('payment_intent_id', sa.String(length=255), nullable=True),
@@ -46,6 +72,7 @@ def upgrade():
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint('refunded_total >= 0 AND refunded_total <= total', name=op.f('ck_orders_refunded_within_total')),
     sa.CheckConstraint('total >= 0', name=op.f('ck_orders_total_not_negative')),
+    sa.ForeignKeyConstraint(['discount_code_id'], ['discount_codes.id'], name=op.f('fk_orders_discount_code_id_discount_codes')),
     sa.ForeignKeyConstraint(['influencer_id'], ['influencer_profiles.id'], name=op.f('fk_orders_influencer_id_influencer_profiles')),
     sa.ForeignKeyConstraint(['shopper_user_id'], ['users.id'], name=op.f('fk_orders_shopper_user_id_users')),
     sa.ForeignKeyConstraint(['storefront_id'], ['storefronts.id'], name=op.f('fk_orders_storefront_id_storefronts')),
@@ -53,6 +80,7 @@ def upgrade():
     sa.UniqueConstraint('payment_intent_id', name=op.f('uq_orders_payment_intent_id'))
     )
     with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_orders_discount_code_id'), ['discount_code_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_orders_influencer_id'), ['influencer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_orders_shopper_user_id'), ['shopper_user_id'], unique=False)
         batch_op.create_index('ix_orders_status_reserved_until', ['status', 'reserved_until'], unique=False)
@@ -106,6 +134,7 @@ def upgrade():
     sa.Column('unit_price', sa.BigInteger(), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('discount_amount', sa.BigInteger(), nullable=False),
     sa.Column('line_total', sa.BigInteger(), nullable=False),
     sa.Column('commission_bps', sa.Integer(), nullable=False),
     sa.Column('refunded_quantity', sa.Integer(), nullable=False),
@@ -181,6 +210,12 @@ def downgrade():
         batch_op.drop_index('ix_orders_status_reserved_until')
         batch_op.drop_index(batch_op.f('ix_orders_shopper_user_id'))
         batch_op.drop_index(batch_op.f('ix_orders_influencer_id'))
+        batch_op.drop_index(batch_op.f('ix_orders_discount_code_id'))
 
     op.drop_table('orders')
+    with op.batch_alter_table('discount_codes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_discount_codes_influencer_id'))
+        batch_op.drop_index(batch_op.f('ix_discount_codes_brand_id'))
+
+    op.drop_table('discount_codes')
     op.drop_table('stripe_events')
