@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from flask import Flask, current_app, g
-from sqlalchemy import BigInteger, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import BigInteger, DateTime, Engine, Enum, MetaData, create_engine, event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -55,6 +56,13 @@ class TimestampMixin:
 
 # Money amounts are integers in minor units; BigInteger keeps large totals exact.
 MinorUnits = BigInteger
+
+
+def value_enum(enum_class: type[enum.Enum], name: str, length: int = 24) -> Enum:
+    """A Python enum stored as its values in a VARCHAR (no database enum type to migrate)."""
+    return Enum(
+        enum_class, name=name, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
+    )
 
 
 @dataclass

@@ -3,10 +3,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from marketplace.db import Base, TimestampMixin, utcnow
+from marketplace.db import Base, TimestampMixin, utcnow, value_enum
 
 
 class Role(str, enum.Enum):
@@ -26,9 +26,7 @@ class User(TimestampMixin, Base):
     # Stored lower-cased, so the unique index makes emails unique case-insensitively.
     email: Mapped[str] = mapped_column(String(320), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[Role] = mapped_column(
-        Enum(Role, name="user_role", native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
-    )
+    role: Mapped[Role] = mapped_column(value_enum(Role, "user_role", length=16))
     is_active: Mapped[bool] = mapped_column(default=True)
 
     @property

@@ -3,10 +3,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from marketplace.db import Base, TimestampMixin
+from marketplace.db import Base, TimestampMixin, value_enum
 
 
 class CodeStatus(str, enum.Enum):
@@ -32,8 +32,7 @@ class DiscountCode(TimestampMixin, Base):
     influencer_id: Mapped[int] = mapped_column(ForeignKey("influencer_profiles.id"), index=True)
     percent_off_bps: Mapped[int]  # 1 500 = 15 % off; at most 90 %, so an order always costs something
     status: Mapped[CodeStatus] = mapped_column(
-        Enum(CodeStatus, name="discount_code_status", native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
-        default=CodeStatus.PENDING,
+        value_enum(CodeStatus, "discount_code_status", length=16), default=CodeStatus.PENDING
     )
     expires_at: Mapped[datetime | None]
     usage_limit: Mapped[int | None]

@@ -4,10 +4,10 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.db import Base, MinorUnits, TimestampMixin, utcnow
+from marketplace.db import Base, MinorUnits, TimestampMixin, utcnow, value_enum
 
 
 class OrderStatus(str, enum.Enum):
@@ -39,12 +39,6 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 HOLDS_RESERVATION = frozenset({S.PENDING_PAYMENT})
 
 
-def _status_enum(name: str) -> Enum:
-    return Enum(
-        OrderStatus, name=name, native_enum=False, length=24, values_callable=lambda e: [m.value for m in e]
-    )
-
-
 class Order(TimestampMixin, Base):
     __tablename__ = "orders"
     __table_args__ = (
@@ -62,7 +56,7 @@ class Order(TimestampMixin, Base):
     visitor_id: Mapped[str | None] = mapped_column(String(64), index=True)
     # SHA-256 of the order's access token (anonymous shoppers read their order with it).
     access_token_hash: Mapped[str] = mapped_column(String(64))
-    status: Mapped[OrderStatus] = mapped_column(_status_enum("order_status"), default=OrderStatus.PENDING_PAYMENT)
+    status: Mapped[OrderStatus] = mapped_column(value_enum(OrderStatus, "order_status"), default=OrderStatus.PENDING_PAYMENT)
     currency: Mapped[str] = mapped_column(String(3))
     total: Mapped[int] = mapped_column(MinorUnits)  # what the shopper pays: the sum of line totals
     discount_code_id: Mapped[int | None] = mapped_column(ForeignKey("discount_codes.id"), index=True)
@@ -120,8 +114,8 @@ class OrderEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
-    from_status: Mapped[OrderStatus | None] = mapped_column(_status_enum("order_event_from_status"))
-    to_status: Mapped[OrderStatus] = mapped_column(_status_enum("order_event_to_status"))
+    from_status: Mapped[OrderStatus | None] = mapped_column(value_enum(OrderStatus, "order_event_from_status"))
+    to_status: Mapped[OrderStatus] = mapped_column(value_enum(OrderStatus, "order_event_to_status"))
     cause: Mapped[str] = mapped_column(String(500))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -145,10 +139,7 @@ class Refund(TimestampMixin, Base):
     reason: Mapped[str] = mapped_column(String(500))
     amount: Mapped[int] = mapped_column(MinorUnits)
     currency: Mapped[str] = mapped_column(String(3))
-    status: Mapped[RefundStatus] = mapped_column(
-        Enum(RefundStatus, name="refund_status", native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
-        default=RefundStatus.PENDING,
-    )
+    status: Mapped[RefundStatus] = mapped_column(value_enum(RefundStatus, "refund_status", length=16), default=RefundStatus.PENDING)
     provider_refund_id: Mapped[str | None] = mapped_column(String(255), unique=True)
 
     lines: Mapped[list[RefundLine]] = relationship(order_by="RefundLine.id", lazy="selectin", cascade="all, delete-orphan")

@@ -19,7 +19,7 @@ from marketplace.brands.services import is_member
 from marketplace.db import db
 from marketplace.errors import Conflict, Forbidden, Invalid, NotFound
 from marketplace.orders.models import Order, OrderLine, OrderStatus, Refund, RefundLine, RefundStatus
-from marketplace.orders.services import PaymentUnavailable, _log_event, _transition
+from marketplace.orders.services import PaymentUnavailable, log_event, transition
 from marketplace.payments.gateway import PaymentProviderError, get_gateway
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ def _follow_amounts(order: Order, cause: str) -> None:
     """Move the order to the status its refunded amount calls for."""
     wanted = _status_for(order)
     if wanted != order.status or wanted == S.PARTIALLY_REFUNDED:
-        _transition(order, wanted, cause, {"refunded_total": order.refunded_total})
+        transition(order, wanted, cause, {"refunded_total": order.refunded_total})
     if order.needs_refund and order.refunded_total >= order.total:
         order.needs_refund = False
 
@@ -130,7 +130,7 @@ def _give_back(refund: Refund, cause: str) -> None:
     order.refunded_total -= refund.amount
     refund.status = RefundStatus.FAILED
     if order.status == _status_for(order):
-        _log_event(order, order.status, order.status, cause)
+        log_event(order, order.status, order.status, cause)
     else:
         _follow_amounts(order, cause)
 

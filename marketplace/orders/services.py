@@ -156,7 +156,7 @@ def place_order(buyer: User | None, data: dict[str, Any], visitor_id: str | None
     )
     session.add(order)
     session.flush()
-    _log_event(order, None, S.PENDING_PAYMENT, "order placed", {"reserved_until": order.reserved_until.isoformat()})
+    log_event(order, None, S.PENDING_PAYMENT, "order placed", {"reserved_until": order.reserved_until.isoformat()})
     session.commit()
 
     _open_payment(order)
@@ -195,7 +195,7 @@ def _open_payment(order: Order) -> None:
         )
     except PaymentProviderError as exc:
         log.warning("payment intent for order %s failed: %s", order.id, exc)
-        _transition(order, S.CANCELED, "the payment provider could not open a payment", {"error": str(exc)})
+        transition(order, S.CANCELED, "the payment provider could not open a payment", {"error": str(exc)})
         db.session.commit()
         raise PaymentUnavailable("the payment provider is unavailable; nothing was charged, try again") from None
     order.payment_intent_id = intent.id
@@ -206,14 +206,14 @@ def _open_payment(order: Order) -> None:
 # -------------------------------------------------------------- transitions
 
 
-def _log_event(order: Order, from_status: OrderStatus | None, to_status: OrderStatus, cause: str, data=None) -> None:
+def log_event(order: Order, from_status: OrderStatus | None, to_status: OrderStatus, cause: str, data=None) -> None:
     db.session.add(
         OrderEvent(order_id=order.id, from_status=from_status, to_status=to_status, cause=cause, data=data or {})
     )
     db.session.expire(order, ["events"])  # the next read of order.events includes this one
 
 
-def _transition(order: Order, to_status: OrderStatus, cause: str, data: dict | None = None) -> bool:
+def transition(order: Order, to_status: OrderStatus, cause: str, data: dict | None = None) -> bool:
     """Move ``order`` to ``to_status`` if nobody moved it first; stock follows the move.
 
     Returns False when another transaction changed the order's status meanwhile.
@@ -241,7 +241,7 @@ def _transition(order: Order, to_status: OrderStatus, cause: str, data: dict | N
         enqueue_after_commit(
             db.session, "workers.jobs.cancel_payment_intent", order.id, job_id=f"order-{order.id}-cancel"
         )
-    _log_event(order, from_status, to_status, cause, data)
+    log_event(order, from_status, to_status, cause, data)
     return True
 
 
@@ -261,7 +261,7 @@ def record_payment_succeeded(payment_intent_id: str, amount_received: int, cause
         log.error("order %s: received %s, expected %s", order.id, amount_received, order.total)
     previous = order.status
     late = previous not in HOLDS_RESERVATION
-    if not _transition(order, S.PAID, cause if not late else f"{cause}; paid after the order was {previous.value}"):
+    if not transition(order, S.PAID, cause if not late else f"{cause}; paid after the order was {previous.value}"):
         return f"ignored: order {order.id} changed meanwhile"
     order.paid_at = utcnow()
     if late and order.discount_code_id:
@@ -276,7 +276,7 @@ def record_payment_succeeded(payment_intent_id: str, amount_received: int, cause
         return f"order {order.id} paid after it was {previous.value}; stock taken again"
     savepoint.rollback()
     order.needs_refund = True
-    _log_event(order, S.PAID, S.PAID, "the units were sold meanwhile: refund required", {"needs_refund": True})
+    log_event(order, S.PAID, S.PAID, "the units were sold meanwhile: refund required", {"needs_refund": True})
     return f"order {order.id} paid after it was {previous.value} without stock: needs a refund"
 
 
@@ -286,7 +286,7 @@ def record_payment_failed(payment_intent_id: str, reason: str, cause: str) -> st
         return f"ignored: no order has payment intent {payment_intent_id}"
     if order.status != S.PENDING_PAYMENT:
         return f"ignored: order {order.id} is already {order.status.value}"
-    _transition(order, S.PAYMENT_FAILED, cause, {"reason": reason})
+    transition(order, S.PAYMENT_FAILED, cause, {"reason": reason})
     return f"order {order.id} payment failed"
 
 
@@ -297,7 +297,7 @@ def _order_for_intent(payment_intent_id: str) -> Order | None:
 def expire_if_due(order: Order) -> bool:
     """Expire an unpaid order whose reservation has ended, releasing its stock."""
     if order.status in HOLDS_RESERVATION and order.reserved_until <= utcnow():
-        return _transition(order, S.EXPIRED, "no payment before the reservation ended")
+        return transition(order, S.EXPIRED, "no payment before the reservation ended")
     return False
 
 
@@ -382,7 +382,7 @@ def cancel_order(order_id: int, viewer: User | None, token: str | None) -> Order
     order = db.session.get(Order, order_id)
     if order is None or not _visible_to(order, viewer, token):
         raise NotFound("order not found")
-    if not _transition(order, S.CANCELED, "canceled by the shopper"):
+    if not transition(order, S.CANCELED, "canceled by the shopper"):
         raise Conflict("the order changed meanwhile; read it again", reason="order_changed")
     db.session.commit()
     return order
