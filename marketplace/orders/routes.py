@@ -40,19 +40,20 @@ def _caller(args) -> tuple:
 @blp.alt_response(502, response="BAD_GATEWAY", description="The payment provider is unavailable")
 def place_order(data):
     """Order from a storefront, anonymously or signed in; returns the PaymentIntent to confirm"""
-    order, token = services.place_order(current_user(), data, _visitor_id())
+    order, token, client_secret = services.place_order(current_user(), data, _visitor_id())
     view = services.order_view(order, order.lines)
     view["access_token"] = token
     view["payment"] = {
         "provider": "stripe",
         "payment_intent_id": order.payment_intent_id,
-        "client_secret": order.client_secret,
+        "client_secret": client_secret,
         "publishable_key": current_app.config["STRIPE_PUBLISHABLE_KEY"],
     }
     return view
 
 
 @blp.route("/orders/<id:order_id>", methods=["GET"])
+@blp.doc(security=[{}, {"bearerAuth": []}])
 @blp.arguments(OrderTokenArgsSchema, location="query")
 @blp.response(200, OrderSchema)
 @blp.alt_response(404, response="NOT_FOUND")
@@ -63,6 +64,7 @@ def get_order(args, order_id):
 
 
 @blp.route("/orders/<id:order_id>/cancel", methods=["POST"])
+@blp.doc(security=[{}, {"bearerAuth": []}])
 @blp.arguments(OrderTokenArgsSchema, location="query")
 @blp.response(200, OrderSchema)
 @blp.alt_response(404, response="NOT_FOUND")

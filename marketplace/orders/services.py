@@ -110,8 +110,12 @@ def _check_lines(storefront: Storefront, requested: list[dict[str, Any]]) -> lis
     return matched
 
 
-def place_order(buyer: User | None, data: dict[str, Any], visitor_id: str | None) -> tuple[Order, str]:
-    """Create the order, reserve its stock, and open its PaymentIntent; returns ``(order, access_token)``."""
+def place_order(buyer: User | None, data: dict[str, Any], visitor_id: str | None) -> tuple[Order, str, str]:
+    """Create the order, reserve its stock, and open its PaymentIntent.
+
+    Returns ``(order, access_token, client_secret)``: both secrets are handed to the
+    shopper once; the token is stored only as a hash, the client secret not at all.
+    """
     storefront = _storefront_for_order(data["storefront"])
     matched = _check_lines(storefront, data["items"])
     code = discounts.usable_code(data["discount_code"]) if data.get("discount_code") else None
@@ -159,8 +163,7 @@ def place_order(buyer: User | None, data: dict[str, Any], visitor_id: str | None
     log_event(order, None, S.PENDING_PAYMENT, "order placed", {"reserved_until": order.reserved_until.isoformat()})
     session.commit()
 
-    _open_payment(order)
-    return order, token
+    return order, token, _open_payment(order)
 
 
 def _line(storefront: Storefront, item: StorefrontItem, quantity: int, code) -> OrderLine:
@@ -184,8 +187,9 @@ def _line(storefront: Storefront, item: StorefrontItem, quantity: int, code) -> 
     )
 
 
-def _open_payment(order: Order) -> None:
-    """Create the order's PaymentIntent (outside any transaction: it is a network call)."""
+def _open_payment(order: Order) -> str:
+    """Create the order's PaymentIntent (outside any transaction: it is a network call);
+    returns its client secret."""
     try:
         intent = get_gateway().create_payment_intent(
             amount=order.total,
@@ -200,7 +204,7 @@ def _open_payment(order: Order) -> None:
         raise PaymentUnavailable("the payment provider is unavailable; nothing was charged, try again") from None
     order.payment_intent_id = intent.id
     db.session.commit()
-    order.client_secret = intent.client_secret  # handed to the shopper once, never stored
+    return intent.client_secret
 
 
 # -------------------------------------------------------------- transitions
