@@ -47,14 +47,19 @@ def _register_api(app: Flask) -> None:
     from marketplace.discounts.routes import blp as discounts_blp
     from marketplace.health import blp as health_blp
     from marketplace.influencers.routes import blp as influencers_blp
+    from marketplace.links.routes import blp as links_blp
+    from marketplace.links.routes import redirects as redirects_blp
     from marketplace.orders.routes import blp as orders_blp
     from marketplace.payments.routes import blp as webhooks_blp
     from marketplace.storefronts.routes import blp as storefronts_blp
 
     api = init_api(app)
-    domains = (accounts_blp, brands_blp, catalog_blp, influencers_blp, storefronts_blp, discounts_blp, orders_blp)
+    domains = (
+        accounts_blp, brands_blp, catalog_blp, influencers_blp, storefronts_blp, links_blp, discounts_blp, orders_blp
+    )
     for blp in domains:
         api.register_blueprint(blp, url_prefix="/api/v1")
     api.register_blueprint(health_blp)
     api.register_blueprint(webhooks_blp)
+    api.register_blueprint(redirects_blp)
     app.extensions["api"] = api

@@ -74,6 +74,9 @@ def load_settings(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "STRIPE_PUBLISHABLE_KEY": env.get("STRIPE_PUBLISHABLE_KEY") or LOCALSTRIPE_PUBLISHABLE_KEY,
         "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET") or LOCALSTRIPE_WEBHOOK_SECRET,
         "STRIPE_API_BASE": env.get("STRIPE_API_BASE") or (None if env.get("STRIPE_SECRET_KEY") else LOCALSTRIPE_URL),
+        # Where share links send shoppers: the web storefront (served by this app later on).
+        "STOREFRONT_BASE_URL": env.get("STOREFRONT_BASE_URL", "http://127.0.0.1:8000"),
+        "VISITOR_COOKIE_DAYS": _int(env, "VISITOR_COOKIE_DAYS", 90),
         # Minutes an unpaid order holds its stock before it expires.
         "ORDER_RESERVATION_MINUTES": _int(env, "ORDER_RESERVATION_MINUTES", 30),
         # flask-smorest / OpenAPI

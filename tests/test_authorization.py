@@ -318,6 +318,12 @@ def check_logout(client, world, actor, response):
 NEW_PASSWORD = "another long secret"
 
 
+def check_create_link(client, world, actor, response):
+    owner = world.actors["shop_owner"]
+    codes = [link["code"] for link in get_json(client, f"{API}/links", owner.headers)["items"]]
+    assert response.get_json()["code"] in codes
+
+
 def check_propose_code(client, world, actor, response):
     codes = get_json(client, f"{API}/me/discount-codes", world.actors[actor].headers)["items"]
     assert [c["code"] for c in codes if c["status"] == "pending"][0] == "NEWCODE15"
@@ -512,6 +518,14 @@ ROUTES: dict[str, Route] = {
     "delete_item_via_other_storefront": Route("DELETE", sf(_other_shop, "items", lambda w: w.item["id"])),
     # accounts
     "logout": Route("POST", lambda w: f"{API}/auth/logout", None, check_logout),
+    # share links: only to your own storefront
+    "create_link": Route(
+        "POST",
+        lambda w: f"{API}/links",
+        lambda w: {"storefront": w.shop["slug"], "channel": "blog"},
+        check_create_link,
+    ),
+    "create_draft_link": Route("POST", lambda w: f"{API}/links", lambda w: {"storefront": w.draft["slug"], "channel": "blog"}),
     # discount codes: influencers propose, the brand decides
     "propose_code": Route(
         "POST",
@@ -551,6 +565,7 @@ PUBLIC_WRITE_ENDPOINTS = {
     "orders.place_order",
     "orders.cancel_order",
     "webhooks.stripe_webhook",
+    "redirects.reshare",  # anyone who holds a share link may pass it on (tests/test_links.py)
 }
 
 
@@ -668,6 +683,8 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "shop_owner": 204,
         "admin": 204,
     },
+    "create_link": owner_only(201),
+    "create_draft_link": {"influencer": HIDDEN, "shop_stranger": HIDDEN},
     "propose_code": {
         "anon": UNAUTHENTICATED,
         "shopper": WRONG_ROLE,

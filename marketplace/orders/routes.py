@@ -1,6 +1,7 @@
 from flask import current_app, request
 
 from marketplace.http import Blueprint, PageArgsSchema, current_user, page_schema, paginate
+from marketplace.links.services import VISITOR_COOKIE, valid_visitor_id
 from marketplace.orders import refunds, services
 from marketplace.orders.schemas import (
     BrandOrderQueryArgsSchema,
@@ -16,12 +17,9 @@ blp = Blueprint("orders", __name__, description="Orders placed from storefronts"
 
 OrderPageSchema = page_schema(OrderSchema)
 
-VISITOR_COOKIE = "mp_visitor"  # the first-party cookie that share links set
-
-
 def _visitor_id() -> str | None:
-    value = request.cookies.get(VISITOR_COOKIE, "")
-    return value if 16 <= len(value) <= 64 and value.isascii() and value.isalnum() else None
+    """The visitor cookie that share links set, so attribution can find the shopper's clicks."""
+    return valid_visitor_id(request.cookies.get(VISITOR_COOKIE))
 
 
 def _caller(args) -> tuple:

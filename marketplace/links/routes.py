@@ -1,0 +1,86 @@
+from datetime import timedelta
+
+from flask import current_app, redirect, request
+
+from marketplace.errors import NotFound
+from marketplace.http import Blueprint, current_user, page_schema, paginate
+from marketplace.links import services
+from marketplace.links.schemas import LinkQueryArgsSchema, ReshareSchema, ShareLinkSchema
+
+blp = Blueprint("links", __name__, description="Share links")
+redirects = Blueprint("redirects", __name__, description="The share-link redirect (/r/{code})")
+
+CODE = "<string(maxlength=16):code>"
+
+
+@blp.route("/links", methods=["POST"])
+@blp.auth_required(roles=["influencer", "admin"])
+@blp.arguments(ShareLinkSchema)
+@blp.response(201, ShareLinkSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+def create_link(data):
+    """A tracked link to your storefront, one of its collections, or one item"""
+    return services.link_view(services.create_link(current_user(), data), clicks=0)
+
+
+@blp.route("/links", methods=["GET"])
+@blp.auth_required(roles=["influencer"])
+@blp.arguments(LinkQueryArgsSchema, location="query")
+@blp.response(200, page_schema(ShareLinkSchema))
+def list_links(args):
+    """Your links (re-shares of them included), newest first, with their clicks"""
+    return paginate(
+        services.links_of(current_user()),
+        args["page"],
+        args["page_size"],
+        view=lambda row: services.link_view(row[0], clicks=row[1]),
+    )
+
+
+@blp.route(f"/links/{CODE}", methods=["GET"])
+@blp.auth_required(roles=["influencer", "admin"])
+@blp.response(200, ShareLinkSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+def get_link(code):
+    """One of your links"""
+    return services.link_view(services.get_own_link(current_user(), code))
+
+
+def _set_visitor_cookie(response, visitor_id: str):
+    response.set_cookie(
+        services.VISITOR_COOKIE,
+        visitor_id,
+        max_age=int(timedelta(days=current_app.config["VISITOR_COOKIE_DAYS"]).total_seconds()),
+        httponly=True,
+        samesite="Lax",
+        secure=current_app.config["MARKETPLACE_ENV"] not in ("development", "testing"),
+    )
+    return response
+
+
+@redirects.route(f"/r/{CODE}", methods=["GET", "HEAD"])
+@redirects.response(302, description="To the storefront page; sets the visitor cookie")
+@redirects.alt_response(404, response="NOT_FOUND")
+def follow(code):
+    """Follow a share link: the click is recorded (not for HEAD), then a 302 to the storefront"""
+    link = services.active_link(code)
+    if link is None:
+        raise NotFound("link not found")
+    visitor_id = services.valid_visitor_id(request.cookies.get(services.VISITOR_COOKIE)) or services.new_visitor_id()
+    if request.method == "GET":
+        services.record_click(
+            link, visitor_id, request.headers.get("User-Agent", ""), request.remote_addr, request.referrer
+        )
+    return _set_visitor_cookie(redirect(services.target_url(link), code=302), visitor_id)
+
+
+@redirects.route(f"/r/{CODE}/reshare", methods=["POST"])
+@redirects.auth_optional
+@redirects.arguments(ReshareSchema)
+@redirects.response(201, ShareLinkSchema)
+@redirects.alt_response(404, response="NOT_FOUND")
+def reshare(data, code):
+    """Share what this link points at with a friend: your own link, same credit to its influencer"""
+    visitor_id = services.valid_visitor_id(request.cookies.get(services.VISITOR_COOKIE))
+    link = services.reshare(code, visitor_id, current_user(), data)
+    return services.link_view(link, clicks=0)

@@ -1,0 +1,245 @@
+"""Share links, the redirect, and the clicks it records.
+
+The redirect's hot path reads the link and writes one row; everything slow
+(attribution) happens later in jobs. If recording fails, the shopper is still
+redirected, and the failure is logged and counted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+import uuid
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from ua_parser import parse as parse_user_agent
+
+from marketplace.accounts.models import User
+from marketplace.db import db, utcnow
+from marketplace.errors import Invalid, NotFound
+from marketplace.influencers.services import require_profile
+from marketplace.links.models import Click, ShareLink
+from marketplace.storefronts.models import Collection, Storefront, StorefrontItem
+from marketplace.storefronts.services import get_storefront, require_owned
+
+log = logging.getLogger(__name__)
+
+VISITOR_COOKIE = "mp_visitor"  # first-party cookie: a random id per browser
+REPEAT_WINDOW = timedelta(hours=1)
+CODE_BYTES = 6  # 8 URL-safe characters, random: not sequential, not guessable from another
+# Link-preview fetchers and headless browsers that ua-parser does not call spiders.
+EXTRA_BOTS = re.compile(
+    r"headless|phantomjs|puppeteer|playwright|selenium|preview|embedly|skypeuripreview|curl|wget|python-requests|httpx",
+    re.IGNORECASE,
+)
+
+
+def _new_code() -> str:
+    return secrets.token_urlsafe(CODE_BYTES)
+
+
+def _target_checks(storefront: Storefront, data: dict[str, Any]) -> tuple[int | None, int | None]:
+    collection_id, item_id = data.get("collection"), data.get("item_id")
+    if collection_id is not None:
+        collection = db.session.get(Collection, collection_id)
+        if collection is None or collection.storefront_id != storefront.id:
+            raise Invalid("no such collection in this storefront", errors={"collection": ["no such collection"]})
+    if item_id is not None:
+        item = db.session.get(StorefrontItem, item_id)
+        if item is None or item.storefront_id != storefront.id or item.removed_at is not None:
+            raise Invalid("no such item in this storefront", errors={"item_id": ["no such item"]})
+    return collection_id, item_id
+
+
+def _insert_with_fresh_code(link: ShareLink) -> ShareLink:
+    """Codes are random; on the rare clash, draw again."""
+    for _ in range(5):
+        link.code = _new_code()
+        db.session.add(link)
+        try:
+            db.session.commit()
+            return link
+        except IntegrityError:
+            db.session.rollback()
+    raise RuntimeError("could not draw a free link code")
+
+
+def create_link(user: User, data: dict[str, Any]) -> ShareLink:
+    storefront = require_owned(user, data["storefront"])
+    collection_id, item_id = _target_checks(storefront, data)
+    return _insert_with_fresh_code(
+        ShareLink(
+            storefront_id=storefront.id,
+            collection_id=collection_id,
+            storefront_item_id=item_id,
+            influencer_id=storefront.influencer_id,
+            created_by_user_id=user.id,
+            channel=data["channel"],
+            campaign=data.get("campaign"),
+        )
+    )
+
+
+def links_of(user: User) -> Select:
+    """The links of the caller's storefronts, newest first, with their counted clicks
+    (humans, a repeat within the hour counted once)."""
+    profile = require_profile(user)
+    clicks = (
+        select(func.count(Click.id))
+        .where(Click.link_id == ShareLink.id, Click.counted.is_(True))
+        .correlate(ShareLink)
+        .scalar_subquery()
+    )
+    return (
+        select(ShareLink, clicks.label("clicks"))
+        .where(ShareLink.influencer_id == profile.id)
+        .order_by(ShareLink.id.desc())
+    )
+
+
+def get_own_link(user: User, code: str) -> ShareLink:
+    link = db.session.scalar(select(ShareLink).where(ShareLink.code == code))
+    if link is None:
+        raise NotFound("link not found")
+    require_owned(user, db.session.get(Storefront, link.storefront_id).slug)
+    return link
+
+
+def active_link(code: str) -> ShareLink | None:
+    link = db.session.scalar(select(ShareLink).where(ShareLink.code == code))
+    return link if link is not None and link.active else None
+
+
+def target_url(link: ShareLink) -> str:
+    storefront = db.session.get(Storefront, link.storefront_id)
+    base = current_app.config["STOREFRONT_BASE_URL"].rstrip("/")
+    if link.storefront_item_id is not None:
+        return f"{base}/s/{storefront.slug}/p/{link.storefront_item_id}"
+    if link.collection_id is not None:
+        return f"{base}/s/{storefront.slug}#collection-{link.collection_id}"
+    return f"{base}/s/{storefront.slug}"
+
+
+def new_visitor_id() -> str:
+    return uuid.uuid4().hex
+
+
+def valid_visitor_id(value: str | None) -> str | None:
+    """The cookie's value if it is one we could have set, else None."""
+    value = value or ""
+    return value if 16 <= len(value) <= 64 and value.isascii() and value.isalnum() else None
+
+
+def classify(user_agent: str) -> tuple[str, str, bool]:
+    """``(device, browser, is_bot)`` for a User-Agent header."""
+    if not user_agent.strip():
+        return "bot", "Other", True
+    parsed = parse_user_agent(user_agent)
+    browser = parsed.user_agent.family if parsed.user_agent else "Other"
+    device_family = parsed.device.family if parsed.device else ""
+    if device_family == "Spider" or EXTRA_BOTS.search(user_agent):
+        return "bot", browser[:64], True
+    if "iPad" in device_family or "Tablet" in user_agent or ("Android" in user_agent and "Mobile" not in user_agent):
+        return "tablet", browser[:64], False
+    if "Mobile" in user_agent or device_family in ("iPhone", "iPod"):
+        return "mobile", browser[:64], False
+    return "desktop", browser[:64], False
+
+
+def hash_ip(ip: str | None, today: date | None = None) -> str:
+    """A keyed hash of the address whose key changes every day: counts a repeat within a
+    day, cannot be reversed or joined across days. The raw address is never stored."""
+    day = (today or date.today()).isoformat()
+    key = hmac.new(current_app.config["SECRET_KEY"].encode(), f"ip-salt:{day}".encode(), hashlib.sha256).digest()
+    return hmac.new(key, (ip or "").encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def record_click(link: ShareLink, visitor_id: str, user_agent: str, ip: str | None, referrer: str | None) -> bool:
+    """One INSERT; never raises (the redirect must not fail because of it)."""
+    device, browser, is_bot = classify(user_agent)
+    ip_hash = hash_ip(ip)
+    try:
+        db.session.add(
+            Click(
+                link_id=link.id,
+                visitor_id=visitor_id,
+                referrer_host=(urlsplit(referrer).hostname or None) if referrer else None,
+                device=device,
+                browser=browser,
+                ip_hash=ip_hash,
+                is_bot=is_bot,
+                counted=not is_bot and not _is_repeat(link.id, visitor_id, ip_hash, browser),
+            )
+        )
+        db.session.commit()
+        return True
+    except Exception:
+        db.session.rollback()
+        log.exception("click on link %s not recorded", link.code, extra={"metric": "click_record_failures"})
+        return False
+
+
+def _is_repeat(link_id: int, visitor_id: str, ip_hash: str, browser: str) -> bool:
+    """Did the same visitor (or the same address and browser) click this link within the hour?"""
+    since = utcnow() - REPEAT_WINDOW
+    return db.session.scalar(
+        select(Click.id)
+        .where(
+            Click.link_id == link_id,
+            Click.occurred_at >= since,
+            or_(Click.visitor_id == visitor_id, and_(Click.ip_hash == ip_hash, Click.browser == browser)),
+        )
+        .limit(1)
+    ) is not None
+
+
+def reshare(code: str, visitor_id: str | None, user: User | None, data: dict[str, Any]) -> ShareLink:
+    """A link of one's own to what ``code`` points at; the originating influencer keeps the credit."""
+    parent = active_link(code)
+    if parent is None:
+        raise NotFound("link not found")
+    get_storefront(db.session.get(Storefront, parent.storefront_id).slug)  # still published
+    return _insert_with_fresh_code(
+        ShareLink(
+            storefront_id=parent.storefront_id,
+            collection_id=parent.collection_id,
+            storefront_item_id=parent.storefront_item_id,
+            influencer_id=parent.influencer_id,
+            created_by_user_id=user.id if user else None,
+            created_by_visitor=visitor_id,
+            parent_id=parent.id,
+            depth=parent.depth + 1,
+            channel=data.get("channel", "other"),
+            campaign=parent.campaign,
+        )
+    )
+
+
+def link_view(link: ShareLink, clicks: int | None = None) -> dict[str, Any]:
+    base = current_app.config["STOREFRONT_BASE_URL"].rstrip("/")
+    parent = db.session.get(ShareLink, link.parent_id) if link.parent_id else None
+    return {
+        "code": link.code,
+        "url": f"{base}/r/{link.code}",
+        "storefront_id": link.storefront_id,
+        "collection_id": link.collection_id,
+        "storefront_item_id": link.storefront_item_id,
+        "channel": link.channel,
+        "campaign": link.campaign,
+        "parent_code": parent.code if parent else None,
+        "depth": link.depth,
+        "clicks": clicks if clicks is not None else _counted_clicks(link.id),
+        "created_at": link.created_at,
+    }
+
+
+def _counted_clicks(link_id: int) -> int:
+    return db.session.scalar(select(func.count(Click.id)).where(Click.link_id == link_id, Click.counted.is_(True)))

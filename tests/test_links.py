@@ -1,0 +1,215 @@
+"""Share links, the /r/{code} redirect, click recording, bots, repeats and re-share chains."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from marketplace.db import db
+from marketplace.links.models import Click, ShareLink
+from marketplace.links.services import classify, hash_ip
+
+API = "/api/v1"
+PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
+DESKTOP = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
+
+
+@pytest.fixture
+def shop(make):
+    brand = make.brand()
+    product = make.product(brand)
+    storefront = make.storefront()
+    collection = make.collection(storefront)
+    item = make.item(storefront, product, collection=collection["id"])
+    return {"storefront": storefront, "collection": collection, "item": item, "owner": storefront["owner"]}
+
+
+def create_link(client, shop, **fields):
+    body = {"storefront": shop["storefront"]["slug"], "channel": "instagram", **fields}
+    return client.post(f"{API}/links", json=body, headers=shop["owner"].headers)
+
+
+def clicks(app):
+    with app.app_context():
+        return db.session.scalars(select(Click).order_by(Click.id)).all()
+
+
+def test_create_links_to_storefront_collection_and_item(client, app, shop):
+    to_shop = create_link(client, shop, campaign="spring")
+    to_collection = create_link(client, shop, collection=shop["collection"]["id"])
+    to_item = create_link(client, shop, item_id=shop["item"]["id"], channel="blog")
+
+    assert [r.status_code for r in (to_shop, to_collection, to_item)] == [201, 201, 201]
+    codes = [r.get_json()["code"] for r in (to_shop, to_collection, to_item)]
+    assert len(set(codes)) == 3 and all(len(code) == 8 for code in codes)
+    assert to_shop.get_json()["url"].endswith(f"/r/{codes[0]}")
+    slug = shop["storefront"]["slug"]
+    targets = [client.get(f"/r/{code}").headers["Location"] for code in codes]
+    assert targets == [
+        f"http://127.0.0.1:8000/s/{slug}",
+        f"http://127.0.0.1:8000/s/{slug}#collection-{shop['collection']['id']}",
+        f"http://127.0.0.1:8000/s/{slug}/p/{shop['item']['id']}",
+    ]
+
+
+def test_create_link_refuses_bad_targets_and_others_storefronts(client, make, shop):
+    other = make.storefront()
+
+    assert create_link(client, shop, channel="myspace").status_code == 422
+    assert create_link(client, shop, collection=999999).get_json()["errors"] == {"collection": ["no such collection"]}
+    foreign = client.post(
+        f"{API}/links", json={"storefront": other["slug"], "channel": "blog"}, headers=shop["owner"].headers
+    )
+    assert (foreign.status_code, foreign.get_json()["reason"]) == (403, "not_owner")
+
+
+def test_redirect_records_click_and_sets_visitor_cookie(client, app, shop):
+    code = create_link(client, shop).get_json()["code"]
+
+    response = client.get(
+        f"/r/{code}",
+        headers={"User-Agent": PHONE, "Referer": "https://www.instagram.com/p/abc?x=1"},
+        environ_base={"REMOTE_ADDR": "203.0.113.9"},
+    )
+
+    assert response.status_code == 302
+    cookie = client.get_cookie("mp_visitor")
+    assert cookie is not None and len(cookie.value) == 32
+    assert cookie.http_only and cookie.same_site == "Lax" and cookie.expires is not None
+    [click] = clicks(app)
+    assert (click.visitor_id, click.device, click.browser, click.referrer_host) == (
+        cookie.value, "mobile", "Mobile Safari", "www.instagram.com"
+    )
+    assert (click.is_bot, click.counted) == (False, True)
+    assert "203.0.113.9" not in click.ip_hash and len(click.ip_hash) == 32
+
+
+def test_order_placed_after_the_click_carries_the_visitor(client, app, make, shop):
+    code = create_link(client, shop).get_json()["code"]
+    client.get(f"/r/{code}", headers={"User-Agent": DESKTOP})
+    product_id = shop["item"]["product"]["id"]
+
+    order = client.post(
+        f"{API}/orders",
+        json={"storefront": shop["storefront"]["slug"], "items": [{"product_id": product_id, "quantity": 1}], "email": "v@example.com"},
+    ).get_json()
+
+    from marketplace.orders.models import Order
+
+    with app.app_context():
+        assert db.session.get(Order, order["id"]).visitor_id == client.get_cookie("mp_visitor").value
+
+
+def test_repeat_click_within_the_hour_counts_once(client, app, shop):
+    code = create_link(client, shop).get_json()["code"]
+
+    for _ in range(3):
+        client.get(f"/r/{code}", headers={"User-Agent": DESKTOP})
+
+    assert [c.counted for c in clicks(app)] == [True, False, False]
+    listed = client.get(f"{API}/links", headers=shop["owner"].headers).get_json()["items"]
+    assert listed[0]["clicks"] == 1
+
+
+@pytest.mark.parametrize(
+    "user_agent",
+    [
+        "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+        "Twitterbot/1.0",
+        "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+        "WhatsApp/2.23.20.0",
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0 Safari/537.36",
+        "",
+    ],
+)
+def test_bots_and_preview_fetchers_are_recorded_as_bots(client, app, shop, user_agent):
+    code = create_link(client, shop).get_json()["code"]
+
+    assert client.get(f"/r/{code}", headers={"User-Agent": user_agent}).status_code == 302
+
+    [click] = clicks(app)
+    assert (click.is_bot, click.counted, click.device) == (True, False, "bot")
+
+
+def test_head_and_unknown_or_disabled_codes_record_nothing(client, app, shop):
+    code = create_link(client, shop).get_json()["code"]
+
+    head = client.head(f"/r/{code}")
+    unknown = client.get("/r/nope1234")
+    with app.app_context():
+        db.session.scalar(select(ShareLink)).active = False
+        db.session.commit()
+    disabled = client.get(f"/r/{code}")
+
+    assert (head.status_code, unknown.status_code, disabled.status_code) == (302, 404, 404)
+    assert unknown.get_json()["code"] == 404
+    assert clicks(app) == []
+
+
+def test_failed_click_recording_still_redirects(client, app, shop, monkeypatch, caplog):
+    code = create_link(client, shop).get_json()["code"]
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("database is down")
+
+    monkeypatch.setattr("marketplace.links.services._is_repeat", broken)
+
+    response = client.get(f"/r/{code}", headers={"User-Agent": DESKTOP})
+
+    assert response.status_code == 302
+    assert clicks(app) == []
+    assert any("not recorded" in record.getMessage() for record in caplog.records)
+
+
+def test_reshare_chain_keeps_the_originating_influencer(client, app, shop):
+    code = create_link(client, shop).get_json()["code"]
+    client.get(f"/r/{code}", headers={"User-Agent": DESKTOP})
+
+    first = client.post(f"/r/{code}/reshare", json={"channel": "sms"}).get_json()
+    second = client.post(f"/r/{first['code']}/reshare", json={}).get_json()
+    third = client.post(f"/r/{second['code']}/reshare", json={"channel": "email"}).get_json()
+
+    assert [(link["depth"], link["parent_code"]) for link in (first, second, third)] == [
+        (1, code), (2, first["code"]), (3, second["code"])
+    ]
+    with app.app_context():
+        links = db.session.scalars(select(ShareLink).order_by(ShareLink.id)).all()
+        assert len({link.influencer_id for link in links}) == 1  # the originating influencer's, throughout
+        assert links[1].created_by_visitor == client.get_cookie("mp_visitor").value
+    assert client.get(f"/r/{third['code']}").headers["Location"] == client.get(f"/r/{code}").headers["Location"]
+    owner_list = client.get(f"{API}/links", headers=shop["owner"].headers).get_json()
+    assert owner_list["meta"]["total"] == 4
+
+
+def test_get_link_is_for_its_owner(client, make, shop):
+    code = create_link(client, shop).get_json()["code"]
+
+    mine = client.get(f"{API}/links/{code}", headers=shop["owner"].headers)
+    theirs = client.get(f"{API}/links/{code}", headers=make.influencer().headers)
+
+    assert (mine.status_code, mine.get_json()["code"]) == (200, code)
+    assert theirs.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "user_agent, expected",
+    [
+        (PHONE, ("mobile", "Mobile Safari", False)),
+        (DESKTOP, ("desktop", "Chrome", False)),
+        ("Mozilla/5.0 (iPad; CPU OS 16_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/16.0 Mobile/15E148 Safari/604.1", ("tablet", "Mobile Safari", False)),
+        ("Twitterbot/1.0", ("bot", "Twitterbot", True)),
+    ],
+)
+def test_classify_user_agents(user_agent, expected):
+    assert classify(user_agent) == expected
+
+
+def test_ip_hash_is_stable_within_a_day_and_rotates(app):
+    from datetime import date
+
+    with app.app_context():
+        same_day = hash_ip("198.51.100.7", date(2026, 11, 23)), hash_ip("198.51.100.7", date(2026, 11, 23))
+        next_day = hash_ip("198.51.100.7", date(2026, 11, 24))
+
+    assert same_day[0] == same_day[1]
+    assert next_day != same_day[0]
