@@ -42,6 +42,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def _register_api(app: Flask) -> None:
     from marketplace.accounts.routes import blp as accounts_blp
+    from marketplace.attribution.routes import blp as attribution_blp
     from marketplace.brands.routes import blp as brands_blp
     from marketplace.catalog.routes import blp as catalog_blp
     from marketplace.discounts.routes import blp as discounts_blp
@@ -55,7 +56,8 @@ def _register_api(app: Flask) -> None:
 
     api = init_api(app)
     domains = (
-        accounts_blp, brands_blp, catalog_blp, influencers_blp, storefronts_blp, links_blp, discounts_blp, orders_blp
+        accounts_blp, brands_blp, catalog_blp, influencers_blp, storefronts_blp, links_blp, discounts_blp, orders_blp,
+        attribution_blp,
     )
     for blp in domains:
         api.register_blueprint(blp, url_prefix="/api/v1")

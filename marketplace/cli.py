@@ -64,9 +64,47 @@ def reconcile_payments(older_than: int, days: int) -> None:
     click.echo(", ".join(f"{count} {name}" for name, count in counts.items()))
 
 
+attribution_cli = AppGroup("attribution", help="Attribution maintenance.")
+
+
+@attribution_cli.command("rebuild")
+@click.option("--brand", "brand_id", type=int, required=True)
+@click.option("--from", "since", type=click.DateTime(), required=True, help="UTC, inclusive")
+@click.option("--to", "until", type=click.DateTime(), required=True, help="UTC, exclusive")
+@click.option("--model", default=None, help="Defaults to ATTRIBUTION_MODEL")
+def rebuild_attribution(brand_id: int, since, until, model: str | None) -> None:
+    """Recompute the credits of a brand's paid orders placed in a period."""
+    from datetime import timezone
+
+    from marketplace.attribution.services import attribute_order, orders_to_rebuild
+
+    order_ids = orders_to_rebuild(brand_id, since.replace(tzinfo=timezone.utc), until.replace(tzinfo=timezone.utc))
+    for order_id in order_ids:
+        attribute_order(order_id, model)
+    click.echo(f"{len(order_ids)} orders re-attributed")
+
+
+@attribution_cli.command("retry-failed")
+def retry_failed_attribution() -> None:
+    """Queue again the attribution jobs that used up their retries."""
+    from rq.job import Job
+    from rq.registry import FailedJobRegistry
+
+    from marketplace.queueing import get_queue
+
+    queue = get_queue("default")
+    registry = FailedJobRegistry(queue=queue)
+    retried = 0
+    for job in Job.fetch_many(registry.get_job_ids(), connection=queue.connection):
+        if job is not None and job.func_name == "workers.jobs.attribute_order":
+            registry.requeue(job)
+            retried += 1
+    click.echo(f"{retried} attribution jobs queued again")
+
+
 def init_app(app: Flask) -> None:
     import marketplace.models  # noqa: F401 - complete metadata for autogenerate
 
     Migrate(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
-    for command in (create_admin, seed_demo, prune_tokens, payments_cli):
+    for command in (create_admin, seed_demo, prune_tokens, payments_cli, attribution_cli):
         app.cli.add_command(command)

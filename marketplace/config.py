@@ -77,6 +77,9 @@ def load_settings(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         # Where share links send shoppers: the web storefront (served by this app later on).
         "STOREFRONT_BASE_URL": env.get("STOREFRONT_BASE_URL", "http://127.0.0.1:8000"),
         "VISITOR_COOKIE_DAYS": _int(env, "VISITOR_COOKIE_DAYS", 90),
+        # How paid order lines are credited (attribution/rules.py) and the time-decay half-life.
+        "ATTRIBUTION_MODEL": env.get("ATTRIBUTION_MODEL", "last_click"),
+        "TIME_DECAY_HALF_LIFE_DAYS": _int(env, "TIME_DECAY_HALF_LIFE_DAYS", 7),
         # Minutes an unpaid order holds its stock before it expires.
         "ORDER_RESERVATION_MINUTES": _int(env, "ORDER_RESERVATION_MINUTES", 30),
         # flask-smorest / OpenAPI
@@ -93,6 +96,10 @@ def load_settings(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
 
 def validate_settings(settings: Mapping[str, Any]) -> None:
     """Refuse to run production with development secrets or an embedded database."""
+    from marketplace.attribution.rules import MODELS
+
+    if settings["ATTRIBUTION_MODEL"] not in MODELS:
+        raise ConfigError(f"ATTRIBUTION_MODEL must be one of {', '.join(MODELS)}")
     if settings["MARKETPLACE_ENV"] != "production":
         return
     secret = settings.get("SECRET_KEY") or ""

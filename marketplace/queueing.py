@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Flask, current_app
 from redis import Redis
-from rq import Queue
+from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
 from rq.utils import import_attribute
 from sqlalchemy import event
@@ -33,6 +33,7 @@ class PendingJob:
     kwargs: dict
     queue: str = "default"
     job_id: str | None = None
+    retry: Retry | None = None
 
 
 def init_app(app: Flask) -> None:
@@ -57,6 +58,7 @@ def enqueue_after_commit(
     *args: Any,
     queue: str = "default",
     job_id: str | None = None,
+    retry: Retry | None = None,
     **kwargs: Any,
 ) -> None:
     """Send ``func_path(*args, **kwargs)`` once ``session`` commits.
@@ -68,7 +70,7 @@ def enqueue_after_commit(
     if not session.in_transaction():
         session.begin()  # tie the job to a transaction, so a rollback can drop it
     session.info.setdefault("pending_jobs", []).append(
-        PendingJob(func_path, args, kwargs, queue=queue, job_id=job_id)
+        PendingJob(func_path, args, kwargs, queue=queue, job_id=job_id, retry=retry)
     )
 
 
@@ -85,6 +87,8 @@ def send(job: PendingJob):
     }
     if job.job_id:
         options.update(job_id=job.job_id, unique=True)
+    if job.retry:
+        options["retry"] = job.retry  # needs a worker started with the scheduler (python -m workers)
     try:
         return get_queue(job.queue).enqueue(job.func_path, args=job.args, kwargs=job.kwargs, **options)
     except DuplicateJobError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from marketplace.accounts.services import prune_auth_sessions
+from marketplace.attribution.services import attribute_order as attribute
 from marketplace.orders.services import cancel_payment_intent as cancel_order_payment
 from marketplace.orders.services import expire_due_orders
 from marketplace.payments.services import process_event, reconcile
@@ -37,3 +38,8 @@ def cancel_payment_intent(order_id: int) -> None:
 def reconcile_payments() -> dict[str, int]:
     """Apply payments whose webhook never arrived."""
     return reconcile()
+
+
+def attribute_order(order_id: int) -> str:
+    """Credit a paid order's lines to the influencers whose links or codes led to it."""
+    return attribute(order_id)

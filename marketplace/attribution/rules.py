@@ -1,0 +1,83 @@
+"""The attribution models: how one order line's credit is split among the touchpoints
+(clicks) that led to it. Pure functions on exact fractions; no database here.
+
+- ``last_click``: all to the last touchpoint (the default);
+- ``first_click``: all to the first;
+- ``linear``: equal shares;
+- ``time_decay``: weights halve every ``half_life`` before the order;
+- ``position_based``: 40 % first, 40 % last, 20 % shared by the middle (one touchpoint
+  takes all, two take half each).
+
+Shares go to influencers (several touchpoints of one influencer add up) and are
+stored in parts per million that sum to exactly 1 000 000 (largest remainder,
+ties to the lower influencer id).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from fractions import Fraction
+
+MODELS = ("last_click", "first_click", "linear", "time_decay", "position_based")
+PPM = 1_000_000
+
+
+@dataclass(frozen=True)
+class Touchpoint:
+    influencer_id: int
+    at: datetime
+    link_code: str
+    channel: str
+    campaign: str | None = None
+    depth: int = 0  # 0: the influencer's own link; 1+: a re-share of it
+
+
+def weights(model: str, touchpoints: list[Touchpoint], order_time: datetime, half_life: timedelta) -> list[Fraction]:
+    """One weight per touchpoint (in time order), summing to 1."""
+    n = len(touchpoints)
+    if n == 0:
+        return []
+    if model == "last_click":
+        return [Fraction(0)] * (n - 1) + [Fraction(1)]
+    if model == "first_click":
+        return [Fraction(1)] + [Fraction(0)] * (n - 1)
+    if model == "linear":
+        return [Fraction(1, n)] * n
+    if model == "position_based":
+        if n == 1:
+            return [Fraction(1)]
+        if n == 2:
+            return [Fraction(1, 2), Fraction(1, 2)]
+        middle = Fraction(1, 5) / (n - 2)
+        return [Fraction(2, 5)] + [middle] * (n - 2) + [Fraction(2, 5)]
+    if model == "time_decay":
+        raw = [
+            Fraction(2 ** (-((order_time - t.at) / half_life))).limit_denominator(10**12) for t in touchpoints
+        ]
+        total = sum(raw)
+        return [w / total for w in raw]
+    raise ValueError(f"unknown attribution model {model!r}")
+
+
+def split(model: str, touchpoints: list[Touchpoint], order_time: datetime, half_life: timedelta) -> dict[int, int]:
+    """Parts per million of the line for each credited influencer; empty when none qualifies."""
+    ordered = sorted(touchpoints, key=lambda t: t.at)
+    shares: dict[int, Fraction] = {}
+    for touchpoint, weight in zip(ordered, weights(model, ordered, order_time, half_life)):
+        if weight:
+            shares[touchpoint.influencer_id] = shares.get(touchpoint.influencer_id, Fraction(0)) + weight
+    return to_ppm(shares)
+
+
+def to_ppm(shares: dict[int, Fraction]) -> dict[int, int]:
+    """Exact shares (summing to 1) as integers summing to exactly PPM."""
+    if not shares:
+        return {}
+    floors = {key: math.floor(share * PPM) for key, share in shares.items()}
+    left = PPM - sum(floors.values())
+    by_remainder = sorted(shares, key=lambda key: (-(shares[key] * PPM - floors[key]), key))
+    for key in by_remainder[:left]:
+        floors[key] += 1
+    return {key: ppm for key, ppm in floors.items() if ppm > 0}
