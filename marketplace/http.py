@@ -201,19 +201,11 @@ def page_schema(item_schema: type[ma.Schema]) -> type[ma.Schema]:
     )
 
 
-def paginate(query: Select, page: int, page_size: int, view: Callable | None = None) -> dict[str, Any]:
-    """Run ``query`` for one page and count the whole result; past the end is an empty page.
-
-    With ``view``, each result row (all its columns) goes through it; otherwise the
-    items are the query's first column (the ORM objects).
-    """
+def paginate(query: Select, page: int, page_size: int) -> dict[str, Any]:
+    """Run ``query`` for one page and count the whole result; past the end is an empty page."""
     session = db.session
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    page_query = query.limit(page_size).offset((page - 1) * page_size)
-    if view is None:
-        items = session.scalars(page_query).all()
-    else:
-        items = [view(row) for row in session.execute(page_query).all()]
+    items = session.scalars(query.limit(page_size).offset((page - 1) * page_size)).all()
     return {
         "items": items,
         "meta": {

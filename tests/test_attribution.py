@@ -179,6 +179,24 @@ def test_influencer_buying_through_own_link_is_flagged(app, client, redis, world
     assert [c.self_referral for c in credits(app)] == [True]
 
 
+def test_links_show_the_orders_and_revenue_they_earned(app, client, redis, runner, world):
+    a, b = world["a"], world["b"]
+    client.get(f"/r/{a['link']['code']}", headers=BROWSER)
+    client.get(f"/r/{b['link']['code']}", headers=BROWSER)
+    buy(app, client, world, a)  # 2 × 3000
+    work(app, redis)
+
+    def earned(shop):
+        [link] = client.get(f"{API}/links", headers=shop["influencer"].headers).get_json()["items"]
+        return link["clicks"], link["orders"], link["revenue"]
+
+    assert earned(a) == (1, 0, [])  # last click: B's link took the sale
+    assert earned(b) == (1, 1, [{"currency": "USD", "amount": 6000}])
+    runner.invoke(args=["attribution", "rebuild", "--brand", str(world["brand"]["id"]),
+                        "--from", "2000-01-01", "--to", "2100-01-01", "--model", "linear"])
+    assert earned(a) == earned(b) == (1, 1, [{"currency": "USD", "amount": 3000}])
+
+
 def test_rebuild_recomputes_under_another_model(app, client, redis, runner, world):
     client.get(f"/r/{world['a']['link']['code']}", headers=BROWSER)
     client.get(f"/r/{world['b']['link']['code']}", headers=BROWSER)

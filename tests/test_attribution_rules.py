@@ -13,7 +13,7 @@ WEEK = timedelta(days=7)
 
 
 def tp(influencer_id, days_ago):
-    return Touchpoint(influencer_id, NOW - timedelta(days=days_ago), f"code{influencer_id}", "blog")
+    return Touchpoint(influencer_id, NOW - timedelta(days=days_ago))
 
 
 ONE = [tp(1, 2)]

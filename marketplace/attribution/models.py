@@ -1,10 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import Base, utcnow
 
@@ -22,7 +21,7 @@ class OrderAttribution(Base):
 
 class AttributionCredit(Base):
     """A share of one order line credited to one influencer, with why: the rule that won,
-    the model and window, and the touchpoints (clicks or discount code) it rests on.
+    the model and window, and what it rests on (the discount code, or its touchpoints).
     A line with no credits is organic."""
 
     __tablename__ = "attribution_credits"
@@ -39,7 +38,23 @@ class AttributionCredit(Base):
     rule: Mapped[str] = mapped_column(String(20))  # "discount_code" or the model's name
     model: Mapped[str] = mapped_column(String(20))
     window_days: Mapped[int]
-    touchpoints: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    discount_code_id: Mapped[int | None] = mapped_column(ForeignKey("discount_codes.id"))
     # The buyer is the influencer (same account or email): the commission is held for review.
     self_referral: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    touchpoints: Mapped[list[AttributionTouchpoint]] = relationship(
+        order_by="AttributionTouchpoint.clicked_at", lazy="selectin", cascade="all, delete-orphan"
+    )
+
+
+class AttributionTouchpoint(Base):
+    """A click a credit rests on, and its own share of the line (what its link earned)."""
+
+    __tablename__ = "attribution_touchpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    credit_id: Mapped[int] = mapped_column(ForeignKey("attribution_credits.id", ondelete="CASCADE"), index=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("share_links.id"), index=True)
+    clicked_at: Mapped[datetime]
+    weight_ppm: Mapped[int]  # parts per million of the line; 0 for a click the model gave nothing

@@ -8,9 +8,9 @@
 - ``position_based``: 40 % first, 40 % last, 20 % shared by the middle (one touchpoint
   takes all, two take half each).
 
-Shares go to influencers (several touchpoints of one influencer add up) and are
-stored in parts per million that sum to exactly 1 000 000 (largest remainder,
-ties to the lower influencer id).
+Each touchpoint's share is a whole number of parts per million, and the shares of a
+line sum to exactly 1 000 000 (largest remainder, ties to the earlier touchpoint); an
+influencer's share is the sum of their touchpoints'.
 """
 
 from __future__ import annotations
@@ -28,10 +28,7 @@ PPM = 1_000_000
 class Touchpoint:
     influencer_id: int
     at: datetime
-    link_code: str
-    channel: str
-    campaign: str | None = None
-    depth: int = 0  # 0: the influencer's own link; 1+: a re-share of it
+    link_id: int = 0
 
 
 def weights(model: str, touchpoints: list[Touchpoint], order_time: datetime, half_life: timedelta) -> list[Fraction]:
@@ -61,18 +58,25 @@ def weights(model: str, touchpoints: list[Touchpoint], order_time: datetime, hal
     raise ValueError(f"unknown attribution model {model!r}")
 
 
-def split(model: str, touchpoints: list[Touchpoint], order_time: datetime, half_life: timedelta) -> dict[int, int]:
-    """Parts per million of the line for each credited influencer; empty when none qualifies."""
+def allocate(
+    model: str, touchpoints: list[Touchpoint], order_time: datetime, half_life: timedelta
+) -> list[tuple[Touchpoint, int]]:
+    """Parts per million of the line for each touchpoint that earns some, in time order."""
     ordered = sorted(touchpoints, key=lambda t: t.at)
-    shares: dict[int, Fraction] = {}
-    for touchpoint, weight in zip(ordered, weights(model, ordered, order_time, half_life)):
-        if weight:
-            shares[touchpoint.influencer_id] = shares.get(touchpoint.influencer_id, Fraction(0)) + weight
-    return to_ppm(shares)
+    ppm = to_ppm(dict(enumerate(weights(model, ordered, order_time, half_life))))
+    return [(ordered[index], ppm[index]) for index in sorted(ppm)]
+
+
+def split(model: str, touchpoints: list[Touchpoint], order_time: datetime, half_life: timedelta) -> dict[int, int]:
+    """Parts per million of the line for each credited influencer (the sum of their touchpoints')."""
+    shares: dict[int, int] = {}
+    for touchpoint, ppm in allocate(model, touchpoints, order_time, half_life):
+        shares[touchpoint.influencer_id] = shares.get(touchpoint.influencer_id, 0) + ppm
+    return shares
 
 
 def to_ppm(shares: dict[int, Fraction]) -> dict[int, int]:
-    """Exact shares (summing to 1) as integers summing to exactly PPM."""
+    """Exact shares (summing to 1) as integers summing to exactly PPM; zero shares left out."""
     if not shares:
         return {}
     floors = {key: math.floor(share * PPM) for key, share in shares.items()}

@@ -18,8 +18,8 @@ from flask import current_app
 from sqlalchemy import delete, select
 
 from marketplace.accounts.models import User
-from marketplace.attribution.models import AttributionCredit, OrderAttribution
-from marketplace.attribution.rules import PPM, Touchpoint, split
+from marketplace.attribution.models import AttributionCredit, AttributionTouchpoint, OrderAttribution
+from marketplace.attribution.rules import PPM, Touchpoint, allocate, split
 from marketplace.brands.models import Brand
 from marketplace.brands.services import is_member
 from marketplace.db import db, utcnow
@@ -37,9 +37,7 @@ def _touchpoints(order: Order, longest_window: timedelta) -> list[Touchpoint]:
     if not order.visitor_id:
         return []
     rows = db.session.execute(
-        select(
-            Click.occurred_at, ShareLink.influencer_id, ShareLink.code, ShareLink.channel, ShareLink.campaign, ShareLink.depth
-        )
+        select(Click.occurred_at, Click.link_id, ShareLink.influencer_id)
         .join(ShareLink, ShareLink.id == Click.link_id)
         .where(
             Click.visitor_id == order.visitor_id,
@@ -49,18 +47,7 @@ def _touchpoints(order: Order, longest_window: timedelta) -> list[Touchpoint]:
         )
         .order_by(Click.occurred_at, Click.id)
     ).all()
-    return [Touchpoint(row.influencer_id, row.occurred_at, row.code, row.channel, row.campaign, row.depth) for row in rows]
-
-
-def _explain(touchpoint: Touchpoint) -> dict[str, Any]:
-    return {
-        "link_code": touchpoint.link_code,
-        "channel": touchpoint.channel,
-        "campaign": touchpoint.campaign,
-        "clicked_at": touchpoint.at.isoformat(),
-        "influencer_id": touchpoint.influencer_id,
-        "reshare_depth": touchpoint.depth,
-    }
+    return [Touchpoint(row.influencer_id, row.occurred_at, row.link_id) for row in rows]
 
 
 def _is_self_referral(order: Order, influencer_id: int) -> bool:
@@ -101,7 +88,7 @@ def attribute_order(order_id: int, model: str | None = None) -> str:
 
 
 def _line_credits(order, line: OrderLine, model, window, touchpoints, code, half_life) -> list[AttributionCredit]:
-    def credit(influencer_id: int, ppm: int, rule: str, used: list[dict[str, Any]]) -> AttributionCredit:
+    def credit(influencer_id: int, ppm: int, rule: str, **fields) -> AttributionCredit:
         return AttributionCredit(
             order_id=order.id,
             order_line_id=line.id,
@@ -110,18 +97,56 @@ def _line_credits(order, line: OrderLine, model, window, touchpoints, code, half
             rule=rule,
             model=model,
             window_days=window.days,
-            touchpoints=used,
             self_referral=_is_self_referral(order, influencer_id),
+            **fields,
         )
 
     if code is not None and code.brand_id == line.brand_id:
-        return [credit(code.influencer_id, PPM, "discount_code", [{"discount_code": code.code}])]
+        return [credit(code.influencer_id, PPM, "discount_code", discount_code_id=code.id)]
     in_window = [t for t in touchpoints if t.at >= order.created_at - window]
-    shares = split(model, in_window, order.created_at, half_life)
-    return [
-        credit(influencer_id, ppm, model, [_explain(t) for t in in_window if t.influencer_id == influencer_id])
-        for influencer_id, ppm in sorted(shares.items())
-    ]
+    earned = {id(t): ppm for t, ppm in allocate(model, in_window, order.created_at, half_life)}
+    credits = []
+    for influencer_id, ppm in sorted(split(model, in_window, order.created_at, half_life).items()):
+        used = [
+            AttributionTouchpoint(link_id=t.link_id, clicked_at=t.at, weight_ppm=earned.get(id(t), 0))
+            for t in in_window
+            if t.influencer_id == influencer_id
+        ]
+        credits.append(credit(influencer_id, ppm, model, touchpoints=used))
+    return credits
+
+
+def _credit_view(credit: AttributionCredit) -> dict[str, Any]:
+    """A credit with what it rests on: the discount code, or each click's link and share."""
+    if credit.discount_code_id is not None:
+        used = [{"discount_code": db.session.get(DiscountCode, credit.discount_code_id).code}]
+    else:
+        links = {
+            link.id: link
+            for link in db.session.scalars(
+                select(ShareLink).where(ShareLink.id.in_({t.link_id for t in credit.touchpoints}))
+            )
+        }
+        used = [
+            {
+                "link_code": links[t.link_id].code,
+                "channel": links[t.link_id].channel,
+                "campaign": links[t.link_id].campaign,
+                "reshare_depth": links[t.link_id].depth,
+                "clicked_at": t.clicked_at.isoformat(),
+                "weight_ppm": t.weight_ppm,
+            }
+            for t in credit.touchpoints
+        ]
+    return {
+        "influencer_id": credit.influencer_id,
+        "fraction_ppm": credit.fraction_ppm,
+        "rule": credit.rule,
+        "model": credit.model,
+        "window_days": credit.window_days,
+        "touchpoints": used,
+        "self_referral": credit.self_referral,
+    }
 
 
 def explain(order_id: int, viewer: User) -> dict[str, Any]:
@@ -144,7 +169,8 @@ def explain(order_id: int, viewer: User) -> dict[str, Any]:
             if not visible:
                 continue
         lines.append({"order_line_id": line.id, "brand_id": line.brand_id, "title": line.title,
-                      "line_total": line.line_total, "organic": not line_credits, "credits": visible})
+                      "line_total": line.line_total, "organic": not line_credits,
+                      "credits": [_credit_view(c) for c in visible]})
     if not lines:
         raise NotFound("order not found")
     return {

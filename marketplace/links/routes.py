@@ -20,7 +20,7 @@ CODE = "<string(maxlength=16):code>"
 @blp.alt_response(404, response="NOT_FOUND")
 def create_link(data):
     """A tracked link to your storefront, one of its collections, or one item"""
-    return services.link_view(services.create_link(current_user(), data), clicks=0)
+    return services.link_view(services.create_link(current_user(), data))
 
 
 @blp.route("/links", methods=["GET"])
@@ -29,12 +29,10 @@ def create_link(data):
 @blp.response(200, page_schema(ShareLinkSchema))
 def list_links(args):
     """Your links (re-shares of them included), newest first, with their clicks"""
-    return paginate(
-        services.links_of(current_user()),
-        args["page"],
-        args["page_size"],
-        view=lambda row: services.link_view(row[0], clicks=row[1]),
-    )
+    page = paginate(services.links_of(current_user()), args["page"], args["page_size"])
+    stats = services.link_stats([link.id for link in page["items"]])
+    page["items"] = [services.link_view(link, stats[link.id]) for link in page["items"]]
+    return page
 
 
 @blp.route(f"/links/{CODE}", methods=["GET"])
@@ -82,5 +80,4 @@ def follow(code):
 def reshare(data, code):
     """Share what this link points at with a friend: your own link, same credit to its influencer"""
     visitor_id = services.valid_visitor_id(request.cookies.get(services.VISITOR_COOKIE))
-    link = services.reshare(code, visitor_id, current_user(), data)
-    return services.link_view(link, clicks=0)
+    return services.link_view(services.reshare(code, visitor_id, current_user(), data))

@@ -4,6 +4,11 @@ from marketplace.http import Id, PageArgsSchema, Schema
 from marketplace.links.models import CHANNELS
 
 
+class MoneySchema(Schema):
+    currency = ma.fields.String()
+    amount = ma.fields.Integer(metadata={"description": "Minor units"})
+
+
 class ShareLinkSchema(Schema):
     code = ma.fields.String(dump_only=True)
     url = ma.fields.String(dump_only=True, metadata={"description": "The link to share: /r/{code}"})
@@ -18,6 +23,12 @@ class ShareLinkSchema(Schema):
     parent_code = ma.fields.String(dump_only=True, allow_none=True)
     depth = ma.fields.Integer(dump_only=True, metadata={"description": "0 for an influencer's link, 1+ for re-shares"})
     clicks = ma.fields.Integer(dump_only=True, metadata={"description": "Human clicks, repeats within an hour once"})
+    orders = ma.fields.Integer(dump_only=True, metadata={"description": "Paid orders this link earned a share of"})
+    revenue = ma.fields.List(
+        ma.fields.Nested(MoneySchema),
+        dump_only=True,
+        metadata={"description": "Attributed revenue per currency (the link's share of credited lines, before refunds)"},
+    )
     created_at = ma.fields.AwareDateTime(dump_only=True)
 
 

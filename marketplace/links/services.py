@@ -23,10 +23,13 @@ from sqlalchemy.exc import IntegrityError
 from ua_parser import parse as parse_user_agent
 
 from marketplace.accounts.models import User
+from marketplace.attribution.models import AttributionCredit, AttributionTouchpoint
+from marketplace.attribution.rules import PPM
 from marketplace.db import db, utcnow
 from marketplace.errors import Invalid, NotFound
 from marketplace.influencers.services import require_profile
 from marketplace.links.models import Click, ShareLink
+from marketplace.orders.models import OrderLine
 from marketplace.storefronts.models import Collection, Storefront, StorefrontItem
 from marketplace.storefronts.services import get_storefront, require_owned
 
@@ -89,20 +92,36 @@ def create_link(user: User, data: dict[str, Any]) -> ShareLink:
 
 
 def links_of(user: User) -> Select:
-    """The links of the caller's storefronts, newest first, with their counted clicks
-    (humans, a repeat within the hour counted once)."""
+    """The links of the caller's storefronts (re-shares of them included), newest first."""
     profile = require_profile(user)
-    clicks = (
-        select(func.count(Click.id))
-        .where(Click.link_id == ShareLink.id, Click.counted.is_(True))
-        .correlate(ShareLink)
-        .scalar_subquery()
+    return select(ShareLink).where(ShareLink.influencer_id == profile.id).order_by(ShareLink.id.desc())
+
+
+def link_stats(link_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Counted clicks, attributed orders and attributed revenue (per currency, before refunds)
+    of each link: a link earns its clicks' share of each credited line."""
+    stats = {link_id: {"clicks": 0, "orders": 0, "revenue": []} for link_id in link_ids}
+    if not link_ids:
+        return stats
+    clicks = select(Click.link_id, func.count()).where(Click.link_id.in_(link_ids), Click.counted.is_(True))
+    for link_id, count in db.session.execute(clicks.group_by(Click.link_id)):
+        stats[link_id]["clicks"] = count
+    earning = (
+        select(AttributionTouchpoint.link_id)
+        .join(AttributionCredit, AttributionCredit.id == AttributionTouchpoint.credit_id)
+        .join(OrderLine, OrderLine.id == AttributionCredit.order_line_id)
+        .where(AttributionTouchpoint.link_id.in_(link_ids), AttributionTouchpoint.weight_ppm > 0)
     )
-    return (
-        select(ShareLink, clicks.label("clicks"))
-        .where(ShareLink.influencer_id == profile.id)
-        .order_by(ShareLink.id.desc())
-    )
+    orders = earning.add_columns(func.count(func.distinct(AttributionCredit.order_id)))
+    for link_id, count in db.session.execute(orders.group_by(AttributionTouchpoint.link_id)):
+        stats[link_id]["orders"] = count
+    revenue = earning.add_columns(
+        OrderLine.currency, func.sum(OrderLine.line_total * AttributionTouchpoint.weight_ppm)
+    ).group_by(AttributionTouchpoint.link_id, OrderLine.currency).order_by(OrderLine.currency)
+    for link_id, currency, micro_amount in db.session.execute(revenue):
+        # Shares are parts per million: the amount is rounded down to a whole minor unit.
+        stats[link_id]["revenue"].append({"currency": currency, "amount": int(micro_amount) // PPM})
+    return stats
 
 
 def get_own_link(user: User, code: str) -> ShareLink:
@@ -223,8 +242,9 @@ def reshare(code: str, visitor_id: str | None, user: User | None, data: dict[str
     )
 
 
-def link_view(link: ShareLink, clicks: int | None = None) -> dict[str, Any]:
+def link_view(link: ShareLink, stats: dict[str, Any] | None = None) -> dict[str, Any]:
     base = current_app.config["STOREFRONT_BASE_URL"].rstrip("/")
+    stats = stats or link_stats([link.id])[link.id]
     parent = db.session.get(ShareLink, link.parent_id) if link.parent_id else None
     return {
         "code": link.code,
@@ -236,10 +256,6 @@ def link_view(link: ShareLink, clicks: int | None = None) -> dict[str, Any]:
         "campaign": link.campaign,
         "parent_code": parent.code if parent else None,
         "depth": link.depth,
-        "clicks": clicks if clicks is not None else _counted_clicks(link.id),
+        **stats,
         "created_at": link.created_at,
     }
-
-
-def _counted_clicks(link_id: int) -> int:
-    return db.session.scalar(select(func.count(Click.id)).where(Click.link_id == link_id, Click.counted.is_(True)))
