@@ -19,7 +19,7 @@ from sqlalchemy import delete, select
 
 from marketplace.accounts.models import User
 from marketplace.attribution.models import AttributionCredit, AttributionTouchpoint, OrderAttribution
-from marketplace.attribution.rules import PPM, Touchpoint, allocate, split
+from marketplace.attribution.rules import PPM, Touchpoint, allocate
 from marketplace.brands.models import Brand
 from marketplace.brands.services import is_member
 from marketplace.db import db, utcnow
@@ -105,15 +105,16 @@ def _line_credits(order, line: OrderLine, model, window, touchpoints, code, half
         return [credit(code.influencer_id, PPM, "discount_code", discount_code_id=code.id)]
     in_window = [t for t in touchpoints if t.at >= order.created_at - window]
     earned = {id(t): ppm for t, ppm in allocate(model, in_window, order.created_at, half_life)}
-    credits = []
-    for influencer_id, ppm in sorted(split(model, in_window, order.created_at, half_life).items()):
-        used = [
+    by_influencer: dict[int, list[AttributionTouchpoint]] = {}
+    for t in in_window:  # every click of a credited influencer is kept, even one the model gave nothing
+        by_influencer.setdefault(t.influencer_id, []).append(
             AttributionTouchpoint(link_id=t.link_id, clicked_at=t.at, weight_ppm=earned.get(id(t), 0))
-            for t in in_window
-            if t.influencer_id == influencer_id
-        ]
-        credits.append(credit(influencer_id, ppm, model, touchpoints=used))
-    return credits
+        )
+    return [
+        credit(influencer_id, sum(t.weight_ppm for t in used), model, touchpoints=used)
+        for influencer_id, used in sorted(by_influencer.items())
+        if any(t.weight_ppm for t in used)
+    ]
 
 
 def _credit_view(credit: AttributionCredit) -> dict[str, Any]:
