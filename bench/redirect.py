@@ -47,7 +47,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from read_paths import (  # noqa: E402  (the shared client and process helpers)
-    HOST, ROOT, Connection, LoadResult, Server, _interrupt, call, check_postgres_empty, fmt_ms, log, run_flask,
+    ROOT, Connection, LoadResult, Server, _interrupt, call, check_postgres_empty, fmt_ms, log, run_flask,
 )
 
 TARGET_RATIO, TARGET_P99_MS = 0.7, 20.0
@@ -151,7 +151,8 @@ def run_visitors(label: str, port: int, path: str, requests: int, args, want_coo
             with lock:
                 result.latencies.extend(local)
 
-    threads = [threading.Thread(target=worker, args=(random.getrandbits(32),), daemon=True) for _ in range(args.concurrency)]
+    threads = [threading.Thread(target=worker, args=(random.getrandbits(32),), daemon=True)
+               for _ in range(args.concurrency)]
     for thread in threads:
         thread.start()
     cpu_before = sum(os.times()[:2])
@@ -186,7 +187,8 @@ def wait_for(server: Server, path: str, status: int, timeout: float = 60) -> Non
 def create_link(port: int) -> str:
     conn = Connection(port, 60, [0])
     try:
-        status, body = call(conn, "POST", "/api/v1/auth/token", {"email": "maya@demo.example", "password": "demo-password"})
+        login = {"email": "maya@demo.example", "password": "demo-password"}
+        status, body = call(conn, "POST", "/api/v1/auth/token", login)
         if status != 200:
             raise RuntimeError(f"login: HTTP {status}: {body[:300]!r}")
         token = json.loads(body)["access_token"]
@@ -229,8 +231,19 @@ def count_sql(code: str) -> None:
     with app.app_context():
         engine = db.engine
     seen: list[str] = []
-    event.listen(engine, "before_cursor_execute", lambda c, cur, statement, *a: seen.append(" ".join(statement.split())[:70]))
-    for name in ("begin", "commit", "rollback"):
+
+    def short(statement: str) -> str:  # "SELECT clicks", "INSERT clicks", "BEGIN IMMEDIATE", ...
+        words = statement.split()
+        if words[0].upper() == "INSERT":
+            return f"INSERT {words[2]}"
+        if words[0].upper() == "SELECT" and "FROM" in words:
+            return f"SELECT {words[words.index('FROM') + 1]}"
+        return " ".join(words[:2])
+
+    event.listen(engine, "before_cursor_execute", lambda c, cur, statement, *a: seen.append(short(statement)))
+    event.listen(engine, "checkout", lambda *a: seen.append("(pool checkout)"))
+    event.listen(engine, "begin", lambda conn: seen[-1:] == ["BEGIN IMMEDIATE"] or seen.append("BEGIN"))  # SQLite's is a statement
+    for name in ("commit", "rollback"):
         event.listen(engine, name, lambda conn, name=name: seen.append(name.upper()))
     out = {}
     for step, (client, address) in enumerate([(app.test_client(), "10.255.0.1"), (app.test_client(), "10.255.0.2")]):
@@ -244,6 +257,16 @@ def count_sql(code: str) -> None:
         status = client.get(f"/r/{code}", headers=headers, environ_base=env).status_code
         out["new visitor" if step == 0 else "returning visitor"] = {"status": status, "sequence": list(seen)}
     print(json.dumps(out))
+
+
+def git_head() -> str:
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "marketplace", "migrations", "wsgi.py"], cwd=ROOT,
+                               capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return "unknown"
+    return f"commit {head or 'unknown'}" + (" + uncommitted changes in marketplace/" if dirty else "")
 
 
 def print_table(rows: list[LoadResult], baseline_rps: float) -> None:
@@ -331,7 +354,7 @@ def main(argv=None) -> int:
         log(f"servers up: marketplace on :{app.port}, baseline on :{baseline.port}; link /r/{code}")
         clicks_before = click_counts(database_url)["rows"]
 
-        plan = [("baseline GET /r/<code> (bare 302)", baseline, False), (f"GET /r/{{code}} (marketplace)", app, True)]
+        plan = [("baseline GET /r/<code> (bare 302)", baseline, False), ("GET /r/{code} (marketplace)", app, True)]
         boots_before = {s.name: s.worker_boots() for s in servers}
         warm_served = {"new": 0, "returning": 0}
         for label, server, want_cookie in plan:
@@ -372,7 +395,7 @@ def main(argv=None) -> int:
         print(f"redirect benchmark, {datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}")
         print(f"machine: nproc={os.cpu_count()} ({platform.machine()}, {platform.system()} {platform.release()}), "
               f"Python {platform.python_version()}")
-        print(f"database: {db_kind}")
+        print(f"database: {db_kind}; code: {git_head()}")
         print(f"servers: gunicorn -c python:marketplace.gunicorn_conf, workers={args.workers}, sync worker, "
               f"max_requests=0; worker boots during the run: marketplace {boots['marketplace']}, baseline {boots['baseline']}")
         print(f"client: {args.concurrency} threads on 127.0.0.1; per server {args.warmup} warm-up + {args.requests} measured "
@@ -389,8 +412,9 @@ def main(argv=None) -> int:
               f"bots {clicks['bots']}")
         if sql:
             for who, v in sql.items():
-                statements = [s for s in v["sequence"] if not s.startswith(("BEGIN", "COMMIT", "ROLLBACK"))]
-                print(f"SQL per redirect, {who} (HTTP {v['status']}): {len(statements)} statements: " + " | ".join(v["sequence"]))
+                statements = [s for s in v["sequence"] if s.startswith(("SELECT", "INSERT", "UPDATE", "DELETE"))]
+                print(f"SQL per redirect, {who} (HTTP {v['status']}): {len(statements)} statements, "
+                      f"{v['sequence'].count('COMMIT')} commit(s): " + ", ".join(v["sequence"]))
         else:
             print(f"SQL count failed: {counted.stderr[-500:]}")
         met_ratio, met_p99 = ratio >= TARGET_RATIO, p99 < TARGET_P99_MS
