@@ -474,6 +474,11 @@ def print_table(rows: list[LoadResult], baseline_rps: float, queries: dict[str, 
             "-" if q is None else str(q),
             str(r.bytes_per_response),
         ])
+    print_markdown_table(headers, table)
+
+
+def print_markdown_table(headers: list[str], table: list[list[str]]) -> None:
+    """A Markdown table, first column left-aligned, the others right-aligned."""
     widths = [max(len(h), *(len(row[i]) for row in table)) for i, h in enumerate(headers)]
 
     def line(cells):

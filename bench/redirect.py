@@ -47,6 +47,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from read_paths import (  # noqa: E402  (the shared client and process helpers)
+    print_markdown_table,
     ROOT, Connection, LoadResult, Server, _interrupt, call, check_postgres_empty, fmt_ms, log, run_flask,
 )
 
@@ -274,15 +275,7 @@ def print_table(rows: list[LoadResult], baseline_rps: float) -> None:
     table = [[r.label + (" (time cap hit)" if r.capped else ""), str(r.done), str(r.errors), f"{r.rps:.0f}",
               fmt_ms(r.percentile_ms(50)), fmt_ms(r.percentile_ms(95)), fmt_ms(r.percentile_ms(99)),
               f"{r.rps / baseline_rps:.2f}x" if baseline_rps else "n/a"] for r in rows]
-    widths = [max(len(h), *(len(row[i]) for row in table)) for i, h in enumerate(headers)]
-
-    def line(cells):
-        return "| " + " | ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))) + " |"
-
-    print(line(headers))
-    print("|" + "|".join(("-" * (w + 1) + ":") if i else ("-" * (w + 2)) for i, w in enumerate(widths)) + "|")
-    for row in table:
-        print(line(row))
+    print_markdown_table(headers, table)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
