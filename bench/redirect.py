@@ -289,6 +289,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=10.0, help="socket timeout per request, seconds (default 10)")
     parser.add_argument("--returning", type=float, default=0.2,
                         help="share of requests from a visitor coming back with its cookie (default 0.2)")
+    parser.add_argument("--redis-url", help="run the app with this REDIS_URL (its database is flushed): clicks are "
+                        "buffered on the redirect and drained afterwards, and the drain is timed")
     parser.add_argument("--one-address", action="store_true",
                         help="all visitors on 127.0.0.1 (no X-Forwarded-For, TRUSTED_PROXY_COUNT unset)")
     parser.add_argument("--database-url", help="an EMPTY PostgreSQL database, e.g. postgresql://postgres@127.0.0.1/"
@@ -334,6 +336,11 @@ def main(argv=None) -> int:
         })
         if not args.one_address:
             env["TRUSTED_PROXY_COUNT"] = "1"
+        if args.redis_url:  # clicks go to the Redis buffer; drained (and timed) after the load
+            env["REDIS_URL"] = args.redis_url
+            from redis import Redis
+
+            Redis.from_url(args.redis_url).flushdb()
 
         log(f"database: {db_kind}; flask db upgrade + flask seed-demo")
         run_flask(["db", "upgrade"], env)
@@ -375,6 +382,7 @@ def main(argv=None) -> int:
                     + (f"; e.g. {part.error_samples[:2]}" if part.errors else ""))
             round_lines.append(f"{parts[0].rps:.0f} / {parts[1].rps:.0f} req/s, /r p99 {fmt_ms(parts[1].percentile_ms(99))} ms")
         boots = {s.name: s.worker_boots() - boots_before[s.name] for s in servers}
+        drained = run_flask(["links", "drain-clicks"], env) if args.redis_url else None
         clicks = click_counts(database_url)
         counted = subprocess.run([sys.executable, __file__, "--count-sql", code], cwd=ROOT, env=env,
                                  capture_output=True, text=True, timeout=120)
@@ -403,6 +411,8 @@ def main(argv=None) -> int:
               f"{sum(served_total.values())} measured 302s) -> {'OK' if clicks['rows'] - clicks_before == expected else 'MISMATCH'}; "
               f"counted {clicks['counted']} (new visitors served: {warm_served['new'] + served_total['new']}), "
               f"bots {clicks['bots']}")
+        if drained:
+            print(f"drain of the Redis click buffer (flask links drain-clicks): {drained.strip()}")
         if sql:
             for who, v in sql.items():
                 statements = [s for s in v["sequence"] if s.startswith(("SELECT", "INSERT", "UPDATE", "DELETE"))]

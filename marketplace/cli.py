@@ -102,9 +102,25 @@ def retry_failed_attribution() -> None:
     click.echo(f"{retried} attribution jobs queued again")
 
 
+links_cli = AppGroup("links", help="Share links and clicks.")
+
+
+@links_cli.command("drain-clicks")
+def drain_clicks_command() -> None:
+    """Store the clicks waiting in the Redis buffer now (the cron job does it every 5 s)."""
+    import time
+
+    from marketplace.links.clicks import drain_clicks
+
+    started = time.perf_counter()
+    stored = drain_clicks()
+    seconds = time.perf_counter() - started
+    click.echo(f"{stored} clicks stored in {seconds:.2f} s ({stored / seconds:.0f} clicks/s)" if stored else "0 clicks stored")
+
+
 def init_app(app: Flask) -> None:
     import marketplace.models  # noqa: F401 - complete metadata for autogenerate
 
     Migrate(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
-    for command in (create_admin, seed_demo, prune_tokens, payments_cli, attribution_cli):
+    for command in (create_admin, seed_demo, prune_tokens, payments_cli, attribution_cli, links_cli):
         app.cli.add_command(command)

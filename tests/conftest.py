@@ -138,6 +138,7 @@ def redis(app, _redis_server):
 def _clean_state(app):
     yield
     limiter.reset()
+    app.extensions.pop("link_cache", None)
     with app.app_context():
         tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
         with db.engine.begin() as conn:

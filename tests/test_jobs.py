@@ -16,7 +16,7 @@ from marketplace.accounts.services import create_user
 from marketplace.db import db, utcnow
 from marketplace.queueing import enqueue_after_commit
 from workers import AppSimpleWorker, AppWorker
-from workers.jobs import expire_orders, prune_tokens, reconcile_payments
+from workers.jobs import drain_clicks, expire_orders, prune_tokens, reconcile_payments
 
 PRUNE = "workers.jobs.prune_tokens"
 
@@ -108,7 +108,8 @@ def test_cron_config_schedules_periodic_jobs(redis):
     scheduler.load_config_from_file("workers.cron")
 
     jobs = {job.func: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {prune_tokens, expire_orders, reconcile_payments}
+    assert set(jobs) == {prune_tokens, expire_orders, reconcile_payments, drain_clicks}
+    assert (jobs[drain_clicks].queue_name, jobs[drain_clicks].interval) == ("default", 5)
     assert (jobs[reconcile_payments].queue_name, jobs[reconcile_payments].interval) == ("low", 900)
     assert (jobs[prune_tokens].queue_name, jobs[prune_tokens].cron) == ("low", "17 3 * * *")
     assert (jobs[expire_orders].queue_name, jobs[expire_orders].interval) == ("default", 60)

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from marketplace.db import db
 from marketplace.links.models import Click, ShareLink
-from marketplace.links.services import classify, hash_ip
+from marketplace.links.clicks import classify, hash_ip
 
 API = "/api/v1"
 PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
@@ -139,6 +139,7 @@ def test_head_and_unknown_or_disabled_codes_record_nothing(client, app, shop):
     with app.app_context():
         db.session.scalar(select(ShareLink)).active = False
         db.session.commit()
+    app.extensions["link_cache"].clear()  # as the cache's one-minute TTL would
     disabled = client.get(f"/r/{code}")
 
     assert (head.status_code, unknown.status_code, disabled.status_code) == (302, 404, 404)
@@ -152,7 +153,7 @@ def test_failed_click_recording_still_redirects(client, app, shop, monkeypatch, 
     def broken(*_args, **_kwargs):
         raise RuntimeError("database is down")
 
-    monkeypatch.setattr("marketplace.links.services._is_repeat", broken)
+    monkeypatch.setattr("marketplace.links.clicks.store_clicks", broken)
 
     response = client.get(f"/r/{code}", headers={"User-Agent": DESKTOP})
 
@@ -213,3 +214,56 @@ def test_ip_hash_is_stable_within_a_day_and_rotates(app):
 
     assert same_day[0] == same_day[1]
     assert next_day != same_day[0]
+
+
+# ------------------------------------------------ the buffer (Redis), drained in batches
+
+
+def test_with_redis_the_redirect_buffers_and_the_drain_stores_in_time_order(client, app, redis, shop):
+    from marketplace.links.clicks import BUFFER_KEY, drain_clicks
+
+    code = create_link(client, shop).get_json()["code"]
+    other_browser = app.test_client()
+    for browser, user_agent in ((client, DESKTOP), (client, DESKTOP), (other_browser, PHONE), (client, "Twitterbot/1.0")):
+        assert browser.get(f"/r/{code}", headers={"User-Agent": user_agent}).status_code == 302
+
+    assert clicks(app) == []  # nothing written on the redirect's path
+    assert redis.llen(BUFFER_KEY) == 4
+    with app.app_context():
+        assert drain_clicks(batch_size=3) == 4
+
+    stored = clicks(app)
+    assert [(c.device, c.counted) for c in stored] == [("desktop", True), ("desktop", False), ("mobile", True), ("bot", False)]
+    assert redis.llen(BUFFER_KEY) == 0
+
+
+def test_a_batch_stored_twice_adds_nothing(client, app, redis, shop, monkeypatch):
+    """A drainer that dies between its commit and trimming the buffer: the next one re-reads the batch."""
+    from marketplace.links import clicks as click_module
+
+    code = create_link(client, shop).get_json()["code"]
+    client.get(f"/r/{code}", headers={"User-Agent": DESKTOP})
+    monkeypatch.setattr(redis, "ltrim", lambda *args: (_ for _ in ()).throw(ConnectionError("drainer died")))
+    with app.app_context(), pytest.raises(ConnectionError):
+        click_module.drain_clicks()
+    monkeypatch.undo()
+
+    with app.app_context():
+        assert click_module.drain_clicks() == 0  # re-read, already stored
+
+    assert len(clicks(app)) == 1
+    assert redis.llen(click_module.BUFFER_KEY) == 0
+
+
+def test_repeat_is_judged_against_clicks_already_stored(client, app, redis, shop):
+    from marketplace.links.clicks import drain_clicks
+
+    code = create_link(client, shop).get_json()["code"]
+    client.get(f"/r/{code}", headers={"User-Agent": DESKTOP})
+    with app.app_context():
+        drain_clicks()
+    client.get(f"/r/{code}", headers={"User-Agent": DESKTOP})
+    with app.app_context():
+        drain_clicks()
+
+    assert [c.counted for c in clicks(app)] == [True, False]

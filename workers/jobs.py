@@ -6,6 +6,7 @@ import logging
 
 from marketplace.accounts.services import prune_auth_sessions
 from marketplace.attribution.services import attribute_order as attribute
+from marketplace.links.clicks import drain_clicks as drain
 from marketplace.orders.services import cancel_payment_intent as cancel_order_payment
 from marketplace.orders.services import expire_due_orders
 from marketplace.payments.services import process_event, reconcile
@@ -43,3 +44,8 @@ def reconcile_payments() -> dict[str, int]:
 def attribute_order(order_id: int) -> str:
     """Credit a paid order's lines to the influencers whose links or codes led to it."""
     return attribute(order_id)
+
+
+def drain_clicks() -> int:
+    """Move buffered clicks from Redis into the database, in batches."""
+    return drain()

@@ -26,6 +26,7 @@ from marketplace.db import db, utcnow
 from marketplace.discounts.models import DiscountCode
 from marketplace.errors import NotFound
 from marketplace.influencers.models import InfluencerProfile
+from marketplace.links.clicks import drain_clicks
 from marketplace.links.models import Click, ShareLink
 from marketplace.orders.models import Order, OrderLine, OrderStatus
 
@@ -60,6 +61,7 @@ def _is_self_referral(order: Order, influencer_id: int) -> bool:
 def attribute_order(order_id: int, model: str | None = None) -> str:
     """Compute (or recompute) the credits of a paid order. Idempotent."""
     model = model or current_app.config["ATTRIBUTION_MODEL"]
+    drain_clicks()  # the shopper's last clicks may still be in the buffer
     half_life = timedelta(days=current_app.config["TIME_DECAY_HALF_LIFE_DAYS"])
     session = db.session
     order = session.scalar(select(Order).where(Order.id == order_id).with_for_update())

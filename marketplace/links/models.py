@@ -46,6 +46,7 @@ class Click(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True)  # drawn on the redirect: a re-stored batch adds nothing
     link_id: Mapped[int] = mapped_column(ForeignKey("share_links.id"))
     visitor_id: Mapped[str] = mapped_column(String(64))
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)

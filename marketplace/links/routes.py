@@ -5,6 +5,7 @@ from flask import current_app, redirect, request
 from marketplace.errors import NotFound
 from marketplace.http import Blueprint, current_user, page_schema, paginate
 from marketplace.links import services
+from marketplace.links.clicks import record_click
 from marketplace.links.schemas import LinkQueryArgsSchema, ReshareSchema, ShareLinkSchema
 
 blp = Blueprint("links", __name__, description="Share links")
@@ -61,15 +62,13 @@ def _set_visitor_cookie(response, visitor_id: str):
 @redirects.alt_response(404, response="NOT_FOUND")
 def follow(code):
     """Follow a share link: the click is recorded (not for HEAD), then a 302 to the storefront"""
-    link = services.active_link(code)
+    link = services.resolve(code)
     if link is None:
         raise NotFound("link not found")
     visitor_id = services.valid_visitor_id(request.cookies.get(services.VISITOR_COOKIE)) or services.new_visitor_id()
     if request.method == "GET":
-        services.record_click(
-            link, visitor_id, request.headers.get("User-Agent", ""), request.remote_addr, request.referrer
-        )
-    return _set_visitor_cookie(redirect(services.target_url(link), code=302), visitor_id)
+        record_click(link.id, visitor_id, request.headers.get("User-Agent", ""), request.remote_addr, request.referrer)
+    return _set_visitor_cookie(redirect(link.target_url, code=302), visitor_id)
 
 
 @redirects.route(f"/r/{CODE}/reshare", methods=["POST"])

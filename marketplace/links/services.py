@@ -1,31 +1,28 @@
-"""Share links, the redirect, and the clicks it records.
+"""Share links and what the redirect needs of them.
 
-The redirect's hot path reads the link and writes one row; everything slow
-(attribution) happens later in jobs. If recording fails, the shopper is still
-redirected, and the failure is logged and counted.
+The redirect resolves a code from a per-process cache (no SQL once warm) and hands
+the click to ``links.clicks``; everything slow (storing clicks, attribution) happens
+in jobs. If recording fails, the shopper is still redirected.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
-import re
 import secrets
+import threading
 import uuid
-from datetime import date, timedelta
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
+from cachetools import TTLCache
 from flask import current_app
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
-from ua_parser import parse as parse_user_agent
 
 from marketplace.accounts.models import User
 from marketplace.attribution.models import AttributionCredit, AttributionTouchpoint
 from marketplace.attribution.rules import PPM
-from marketplace.db import db, utcnow
+from marketplace.db import db
 from marketplace.errors import Invalid, NotFound
 from marketplace.influencers.services import require_profile
 from marketplace.links.models import Click, ShareLink
@@ -36,13 +33,8 @@ from marketplace.storefronts.services import get_storefront, require_owned
 log = logging.getLogger(__name__)
 
 VISITOR_COOKIE = "mp_visitor"  # first-party cookie: a random id per browser
-REPEAT_WINDOW = timedelta(hours=1)
+LINK_CACHE_SECONDS = 60  # a deactivated link may redirect for up to this long
 CODE_BYTES = 6  # 8 URL-safe characters, random: not sequential, not guessable from another
-# Link-preview fetchers and headless browsers that ua-parser does not call spiders.
-EXTRA_BOTS = re.compile(
-    r"headless|phantomjs|puppeteer|playwright|selenium|preview|embedly|skypeuripreview|curl|wget|python-requests|httpx",
-    re.IGNORECASE,
-)
 
 
 def _new_code() -> str:
@@ -147,6 +139,28 @@ def target_url(link: ShareLink) -> str:
     return f"{base}/s/{storefront.slug}"
 
 
+@dataclass(frozen=True)
+class ResolvedLink:
+    id: int
+    target_url: str
+
+
+_cache_lock = threading.Lock()
+
+
+def resolve(code: str) -> ResolvedLink | None:
+    """The active link behind ``code`` and where it goes, cached per process for a minute."""
+    cache = current_app.extensions.setdefault("link_cache", TTLCache(maxsize=50_000, ttl=LINK_CACHE_SECONDS))
+    with _cache_lock:
+        if code in cache:
+            return cache[code]
+    link = active_link(code)
+    resolved = ResolvedLink(link.id, target_url(link)) if link is not None else None
+    with _cache_lock:
+        cache[code] = resolved
+    return resolved
+
+
 def new_visitor_id() -> str:
     return uuid.uuid4().hex
 
@@ -155,69 +169,6 @@ def valid_visitor_id(value: str | None) -> str | None:
     """The cookie's value if it is one we could have set, else None."""
     value = value or ""
     return value if 16 <= len(value) <= 64 and value.isascii() and value.isalnum() else None
-
-
-def classify(user_agent: str) -> tuple[str, str, bool]:
-    """``(device, browser, is_bot)`` for a User-Agent header."""
-    if not user_agent.strip():
-        return "bot", "Other", True
-    parsed = parse_user_agent(user_agent)
-    browser = parsed.user_agent.family if parsed.user_agent else "Other"
-    device_family = parsed.device.family if parsed.device else ""
-    if device_family == "Spider" or EXTRA_BOTS.search(user_agent):
-        return "bot", browser[:64], True
-    if "iPad" in device_family or "Tablet" in user_agent or ("Android" in user_agent and "Mobile" not in user_agent):
-        return "tablet", browser[:64], False
-    if "Mobile" in user_agent or device_family in ("iPhone", "iPod"):
-        return "mobile", browser[:64], False
-    return "desktop", browser[:64], False
-
-
-def hash_ip(ip: str | None, today: date | None = None) -> str:
-    """A keyed hash of the address whose key changes every day: counts a repeat within a
-    day, cannot be reversed or joined across days. The raw address is never stored."""
-    day = (today or date.today()).isoformat()
-    key = hmac.new(current_app.config["SECRET_KEY"].encode(), f"ip-salt:{day}".encode(), hashlib.sha256).digest()
-    return hmac.new(key, (ip or "").encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def record_click(link: ShareLink, visitor_id: str, user_agent: str, ip: str | None, referrer: str | None) -> bool:
-    """One INSERT; never raises (the redirect must not fail because of it)."""
-    device, browser, is_bot = classify(user_agent)
-    ip_hash = hash_ip(ip)
-    try:
-        db.session.add(
-            Click(
-                link_id=link.id,
-                visitor_id=visitor_id,
-                referrer_host=(urlsplit(referrer).hostname or None) if referrer else None,
-                device=device,
-                browser=browser,
-                ip_hash=ip_hash,
-                is_bot=is_bot,
-                counted=not is_bot and not _is_repeat(link.id, visitor_id, ip_hash, browser),
-            )
-        )
-        db.session.commit()
-        return True
-    except Exception:
-        db.session.rollback()
-        log.exception("click on link %s not recorded", link.code, extra={"metric": "click_record_failures"})
-        return False
-
-
-def _is_repeat(link_id: int, visitor_id: str, ip_hash: str, browser: str) -> bool:
-    """Did the same visitor (or the same address and browser) click this link within the hour?"""
-    since = utcnow() - REPEAT_WINDOW
-    return db.session.scalar(
-        select(Click.id)
-        .where(
-            Click.link_id == link_id,
-            Click.occurred_at >= since,
-            or_(Click.visitor_id == visitor_id, and_(Click.ip_hash == ip_hash, Click.browser == browser)),
-        )
-        .limit(1)
-    ) is not None
 
 
 def reshare(code: str, visitor_id: str | None, user: User | None, data: dict[str, Any]) -> ShareLink:

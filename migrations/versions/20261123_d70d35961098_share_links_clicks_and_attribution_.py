@@ -1,8 +1,8 @@
-"""attribution credits and their touchpoints
+"""share links, clicks and attribution credits
 
-Revision ID: dfabe11a5d9e
-Revises: 83042abfca5f
-Create Date: 2026-11-23 13:42:02.912461
+Revision ID: d70d35961098
+Revises: dcef238f0643
+Create Date: 2026-11-23 13:58:07.128353
 
 """
 from alembic import op
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'dfabe11a5d9e'
-down_revision = '83042abfca5f'
+revision = 'd70d35961098'
+down_revision = 'dcef238f0643'
 branch_labels = None
 depends_on = None
 
@@ -25,6 +25,35 @@ def upgrade():
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_order_attributions_order_id_orders'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('order_id', name=op.f('pk_order_attributions'))
     )
+    op.create_table('share_links',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=16), nullable=False),
+    sa.Column('storefront_id', sa.Integer(), nullable=False),
+    sa.Column('collection_id', sa.Integer(), nullable=True),
+    sa.Column('storefront_item_id', sa.Integer(), nullable=True),
+    sa.Column('influencer_id', sa.Integer(), nullable=False),
+    sa.Column('created_by_user_id', sa.Integer(), nullable=True),
+    sa.Column('created_by_visitor', sa.String(length=64), nullable=True),
+    sa.Column('parent_id', sa.Integer(), nullable=True),
+    sa.Column('depth', sa.Integer(), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('campaign', sa.String(length=100), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['collection_id'], ['collections.id'], name=op.f('fk_share_links_collection_id_collections'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['created_by_user_id'], ['users.id'], name=op.f('fk_share_links_created_by_user_id_users')),
+    sa.ForeignKeyConstraint(['influencer_id'], ['influencer_profiles.id'], name=op.f('fk_share_links_influencer_id_influencer_profiles')),
+    sa.ForeignKeyConstraint(['parent_id'], ['share_links.id'], name=op.f('fk_share_links_parent_id_share_links')),
+    sa.ForeignKeyConstraint(['storefront_id'], ['storefronts.id'], name=op.f('fk_share_links_storefront_id_storefronts')),
+    sa.ForeignKeyConstraint(['storefront_item_id'], ['storefront_items.id'], name=op.f('fk_share_links_storefront_item_id_storefront_items')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_share_links')),
+    sa.UniqueConstraint('code', name=op.f('uq_share_links_code'))
+    )
+    with op.batch_alter_table('share_links', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_share_links_influencer_id'), ['influencer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_share_links_parent_id'), ['parent_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_share_links_storefront_id'), ['storefront_id'], unique=False)
+
     op.create_table('attribution_credits',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('order_id', sa.Integer(), nullable=False),
@@ -49,6 +78,26 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_attribution_credits_influencer_id'), ['influencer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_attribution_credits_order_id'), ['order_id'], unique=False)
 
+    op.create_table('clicks',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('uid', sa.String(length=32), nullable=False),
+    sa.Column('link_id', sa.Integer(), nullable=False),
+    sa.Column('visitor_id', sa.String(length=64), nullable=False),
+    sa.Column('occurred_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('referrer_host', sa.String(length=255), nullable=True),
+    sa.Column('device', sa.String(length=16), nullable=False),
+    sa.Column('browser', sa.String(length=64), nullable=False),
+    sa.Column('ip_hash', sa.String(length=32), nullable=False),
+    sa.Column('is_bot', sa.Boolean(), nullable=False),
+    sa.Column('counted', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['link_id'], ['share_links.id'], name=op.f('fk_clicks_link_id_share_links')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_clicks')),
+    sa.UniqueConstraint('uid', name=op.f('uq_clicks_uid'))
+    )
+    with op.batch_alter_table('clicks', schema=None) as batch_op:
+        batch_op.create_index('ix_clicks_link_id_occurred_at', ['link_id', 'occurred_at'], unique=False)
+        batch_op.create_index('ix_clicks_visitor_id_occurred_at', ['visitor_id', 'occurred_at'], unique=False)
+
     op.create_table('attribution_touchpoints',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('credit_id', sa.Integer(), nullable=False),
@@ -71,9 +120,20 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_attribution_touchpoints_credit_id'))
 
     op.drop_table('attribution_touchpoints')
+    with op.batch_alter_table('clicks', schema=None) as batch_op:
+        batch_op.drop_index('ix_clicks_visitor_id_occurred_at')
+        batch_op.drop_index('ix_clicks_link_id_occurred_at')
+
+    op.drop_table('clicks')
     with op.batch_alter_table('attribution_credits', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_attribution_credits_order_id'))
         batch_op.drop_index(batch_op.f('ix_attribution_credits_influencer_id'))
 
     op.drop_table('attribution_credits')
+    with op.batch_alter_table('share_links', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_share_links_storefront_id'))
+        batch_op.drop_index(batch_op.f('ix_share_links_parent_id'))
+        batch_op.drop_index(batch_op.f('ix_share_links_influencer_id'))
+
+    op.drop_table('share_links')
     op.drop_table('order_attributions')
