@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from ua_parser import parse as parse_user_agent
@@ -133,7 +133,7 @@ def _recent_keys(clicks: list[dict[str, Any]]) -> dict[tuple, datetime]:
             Click.link_id.in_(link_ids),
             Click.occurred_at >= since,
             Click.is_bot.is_(False),
-            or_(Click.visitor_id.in_(visitors), and_(Click.ip_hash.in_(addresses))),
+            or_(Click.visitor_id.in_(visitors), Click.ip_hash.in_(addresses)),
         )
     )
     seen: dict[tuple, datetime] = {}
