@@ -527,6 +527,33 @@ def _interrupt(signum, _frame) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+def bench_database(database_url: str | None, tmp: Path) -> tuple[str, str]:
+    """``(url, description)``: the given empty PostgreSQL database, or SQLite in ``tmp``."""
+    if database_url:
+        return database_url, check_postgres_empty(database_url)
+    import sqlite3
+
+    return f"sqlite:///{tmp / 'bench.db'}", f"SQLite {sqlite3.sqlite_version} (file in a temp dir)"
+
+
+def server_env(database_url: str, workers: int, threads: int, max_requests: int) -> dict[str, str]:
+    """The environment of the servers and flask commands: the documented defaults, no Redis."""
+    env = dict(os.environ)
+    for name in ("REDIS_URL", "SQLALCHEMY_ECHO", "TRUSTED_PROXY_COUNT", "STOREFRONT_BASE_URL"):
+        env.pop(name, None)  # jobs inline, no Redis ping in /healthz, no echo: the documented defaults
+    env.update({
+        "FLASK_APP": "wsgi",
+        "DATABASE_URL": database_url,
+        "MARKETPLACE_ENV": "development",
+        "AUTH_RATE_LIMIT": "100000 per minute",
+        "GUNICORN_WORKERS": str(workers),
+        "GUNICORN_THREADS": str(threads),
+        "GUNICORN_MAX_REQUESTS": str(max_requests),
+        "PYTHONUNBUFFERED": "1",
+    })
+    return env
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     # SIGTERM (e.g. from a CI timeout) unwinds like Ctrl-C, so the finally block still cleans up.
@@ -536,28 +563,8 @@ def main(argv=None) -> int:
     servers: list[Server] = []
     started = time.monotonic()
     try:
-        if args.database_url:
-            database_url = args.database_url
-            db_kind = check_postgres_empty(database_url)
-        else:
-            database_url = f"sqlite:///{tmp / 'bench.db'}"
-            import sqlite3
-
-            db_kind = f"SQLite {sqlite3.sqlite_version} (file in a temp dir)"
-
-        env = dict(os.environ)
-        for name in ("REDIS_URL", "SQLALCHEMY_ECHO", "TRUSTED_PROXY_COUNT"):
-            env.pop(name, None)  # jobs inline, no Redis ping in /healthz, no echo: the documented defaults
-        env.update({
-            "FLASK_APP": "wsgi",
-            "DATABASE_URL": database_url,
-            "MARKETPLACE_ENV": "development",
-            "AUTH_RATE_LIMIT": "100000 per minute",
-            "GUNICORN_WORKERS": str(args.workers),
-            "GUNICORN_THREADS": str(args.threads),
-            "GUNICORN_MAX_REQUESTS": str(args.max_requests),
-            "PYTHONUNBUFFERED": "1",
-        })
+        database_url, db_kind = bench_database(args.database_url, tmp)
+        env = server_env(database_url, args.workers, args.threads, args.max_requests)
 
         log(f"database: {db_kind}; flask db upgrade + flask seed-demo")
         run_flask(["db", "upgrade"], env)

@@ -47,8 +47,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from read_paths import (  # noqa: E402  (the shared client and process helpers)
+    bench_database,
+    server_env,
     print_markdown_table,
-    ROOT, Connection, LoadResult, Server, _interrupt, call, check_postgres_empty, fmt_ms, log, run_flask,
+    ROOT, Connection, LoadResult, Server, _interrupt, call, fmt_ms, log, run_flask,
 )
 
 TARGET_RATIO, TARGET_P99_MS = 0.7, 20.0
@@ -318,22 +320,8 @@ def main(argv=None) -> int:
     servers: list[Server] = []
     started = time.monotonic()
     try:
-        if args.database_url:
-            database_url = args.database_url
-            db_kind = check_postgres_empty(database_url)
-        else:
-            import sqlite3
-
-            database_url = f"sqlite:///{tmp / 'bench.db'}"
-            db_kind = f"SQLite {sqlite3.sqlite_version} (file in a temp dir, rollback journal, BEGIN IMMEDIATE)"
-        env = dict(os.environ)
-        for name in ("REDIS_URL", "SQLALCHEMY_ECHO", "TRUSTED_PROXY_COUNT", "STOREFRONT_BASE_URL"):
-            env.pop(name, None)
-        env.update({
-            "FLASK_APP": "wsgi", "DATABASE_URL": database_url, "MARKETPLACE_ENV": "development",
-            "AUTH_RATE_LIMIT": "100000 per minute", "GUNICORN_WORKERS": str(args.workers), "GUNICORN_THREADS": "1",
-            "GUNICORN_MAX_REQUESTS": "0", "PYTHONUNBUFFERED": "1",
-        })
+        database_url, db_kind = bench_database(args.database_url, tmp)
+        env = server_env(database_url, args.workers, threads=1, max_requests=0)
         if not args.one_address:
             env["TRUSTED_PROXY_COUNT"] = "1"
         if args.redis_url:  # clicks go to the Redis buffer; drained (and timed) after the load
