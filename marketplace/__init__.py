@@ -45,6 +45,7 @@ def _register_api(app: Flask) -> None:
     from marketplace.attribution.routes import blp as attribution_blp
     from marketplace.brands.routes import blp as brands_blp
     from marketplace.catalog.routes import blp as catalog_blp
+    from marketplace.commissions.routes import blp as commissions_blp
     from marketplace.discounts.routes import blp as discounts_blp
     from marketplace.health import blp as health_blp
     from marketplace.influencers.routes import blp as influencers_blp
@@ -52,12 +53,13 @@ def _register_api(app: Flask) -> None:
     from marketplace.links.routes import redirects as redirects_blp
     from marketplace.orders.routes import blp as orders_blp
     from marketplace.payments.routes import blp as webhooks_blp
+    from marketplace.payouts.routes import blp as payouts_blp
     from marketplace.storefronts.routes import blp as storefronts_blp
 
     api = init_api(app)
     domains = (
         accounts_blp, brands_blp, catalog_blp, influencers_blp, storefronts_blp, links_blp, discounts_blp, orders_blp,
-        attribution_blp,
+        attribution_blp, commissions_blp, payouts_blp,
     )
     for blp in domains:
         api.register_blueprint(blp, url_prefix="/api/v1")

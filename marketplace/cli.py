@@ -118,9 +118,33 @@ def drain_clicks_command() -> None:
     click.echo(f"{stored} clicks stored in {seconds:.2f} s ({stored / seconds:.0f} clicks/s)" if stored else "0 clicks stored")
 
 
+commissions_cli = AppGroup("commissions", help="The commission ledger.")
+
+
+@commissions_cli.command("approve-due")
+def approve_due_command() -> None:
+    """Approve pending commissions whose hold period has passed (cron does it hourly)."""
+    from marketplace.commissions.services import approve_due
+
+    click.echo(f"{approve_due()} commission lines approved")
+
+
+payouts_cli = AppGroup("payouts", help="Transfers to influencers and brands.")
+
+
+@payouts_cli.command("run")
+def run_payouts_command() -> None:
+    """Pay approved commissions and due brand settlements now (cron does it daily)."""
+    from marketplace.payouts.services import run_payouts
+
+    counts = run_payouts()
+    click.echo(", ".join(f"{count} {name.replace('_', ' ')}" for name, count in counts.items()))
+
+
 def init_app(app: Flask) -> None:
     import marketplace.models  # noqa: F401 - complete metadata for autogenerate
 
     Migrate(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
-    for command in (create_admin, seed_demo, prune_tokens, payments_cli, attribution_cli, links_cli):
+    for command in (create_admin, seed_demo, prune_tokens, payments_cli, attribution_cli, links_cli,
+                    commissions_cli, payouts_cli):
         app.cli.add_command(command)

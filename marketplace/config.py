@@ -80,6 +80,10 @@ def load_settings(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         # How paid order lines are credited (attribution/rules.py) and the time-decay half-life.
         "ATTRIBUTION_MODEL": env.get("ATTRIBUTION_MODEL", "last_click"),
         "TIME_DECAY_HALF_LIFE_DAYS": _int(env, "TIME_DECAY_HALF_LIFE_DAYS", 7),
+        # Payouts: nothing is sent below this many major units (10 = 10.00) per payee and currency.
+        "PAYOUT_MINIMUM": _int(env, "PAYOUT_MINIMUM", 10),
+        # The platform's fee on each brand's net sales, in basis points (1 000 = 10 %).
+        "PLATFORM_FEE_BPS": _int(env, "PLATFORM_FEE_BPS", 1000),
         # Minutes an unpaid order holds its stock before it expires.
         "ORDER_RESERVATION_MINUTES": _int(env, "ORDER_RESERVATION_MINUTES", 30),
         # flask-smorest / OpenAPI
@@ -100,6 +104,10 @@ def validate_settings(settings: Mapping[str, Any]) -> None:
 
     if settings["ATTRIBUTION_MODEL"] not in MODELS:
         raise ConfigError(f"ATTRIBUTION_MODEL must be one of {', '.join(MODELS)}")
+    if not 0 <= settings["PLATFORM_FEE_BPS"] <= 10_000:
+        raise ConfigError("PLATFORM_FEE_BPS must be between 0 and 10000")
+    if settings["PAYOUT_MINIMUM"] < 0:
+        raise ConfigError("PAYOUT_MINIMUM must not be negative")
     if settings["MARKETPLACE_ENV"] != "production":
         return
     secret = settings.get("SECRET_KEY") or ""

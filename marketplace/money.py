@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from babel.numbers import list_currencies
+from babel.numbers import get_currency_precision, list_currencies
 
 MAX_AMOUNT = 10**12  # one trillion minor units: far above any real price, far below BIGINT
 
@@ -20,3 +20,8 @@ def _iso_currencies() -> frozenset[str]:
 
 def is_currency(code: str) -> bool:
     return code in _iso_currencies()
+
+
+def from_major(amount: int, currency: str) -> int:
+    """A whole amount of major units (10 → 10.00) in minor units of ``currency`` (1000 USD cents, 10 yen)."""
+    return amount * 10 ** get_currency_precision(currency)

@@ -50,6 +50,7 @@ class World:
     draft_item: dict[str, Any]
     order: dict[str, Any]  # unpaid, anonymous, for the product from shop
     code: dict[str, Any]  # a discount code the shop owner proposed for brand A, pending
+    shop_influencer_id: int  # the shop owner's influencer profile
 
 
 def _created(response) -> dict[str, Any]:
@@ -121,6 +122,7 @@ def world(make, client) -> World:
         draft_item=make.item(draft, product),
         order=order,
         code=code,
+        shop_influencer_id=client.get(f"{API}/me/influencer", headers=shop_owner.headers).get_json()["id"],
     )
 
 
@@ -343,6 +345,17 @@ def check_change_password(client, world, actor, response):
     assert login.status_code == 200
 
 
+def check_put_terms(client, world, actor, response):
+    assert response.get_json()["commission_bps"] == 2000
+    url = f"{API}/brands/{world.brand['id']}/influencers/{world.shop_influencer_id}/terms"
+    assert get_json(client, url, world.actors["brand_owner"].headers)["commission_bps"] == 2000
+
+
+def check_start_run(client, world, actor, response):
+    assert response.get_json() == {"status": "queued"}
+    assert get_json(client, f"{API}/payouts", world.actors["admin"].headers)["meta"]["total"] == 0  # nothing owed yet
+
+
 # ------------------------------------------------------------------- routes
 
 
@@ -548,6 +561,20 @@ ROUTES: dict[str, Route] = {
         lambda w: f"{API}/orders/{w.order['id']}/refunds",
         lambda w: {"lines": [{"line_id": w.order["lines"][0]["id"], "quantity": 1}], "reason": "test"},
     ),
+    # commissions: brands set rates for influencers and review held lines
+    "put_terms": Route(
+        "PUT",
+        lambda w: f"{API}/brands/{w.brand['id']}/influencers/{w.shop_influencer_id}/terms",
+        lambda w: {"commission_bps": 2000},
+        check_put_terms,
+    ),
+    "review_unknown_line": Route(
+        "POST", lambda w: f"{API}/commissions/999999/review", lambda w: {"action": "release", "reason": "checked"}
+    ),
+    # payouts: an influencer connects their own account, a brand owner the brand's; admins run payouts
+    "connect_payout_account": Route("POST", lambda w: f"{API}/me/payout-account"),
+    "connect_brand_payout_account": Route("POST", lambda w: f"{API}/brands/{w.brand['id']}/payout-account"),
+    "start_payout_run": Route("POST", lambda w: f"{API}/payouts/runs", None, check_start_run),
     "change_password": Route(
         "POST",
         lambda w: f"{API}/me/password",
@@ -707,6 +734,38 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "brand_member": NOT_REFUNDABLE,
         "brand_owner": NOT_REFUNDABLE,
         "admin": NOT_REFUNDABLE,
+    },
+    "put_terms": members_only(200),
+    "review_unknown_line": {
+        "anon": UNAUTHENTICATED,
+        "shopper": WRONG_ROLE,
+        "influencer": WRONG_ROLE,
+        "brand": HIDDEN,
+        "brand_owner": HIDDEN,
+        "admin": HIDDEN,
+    },
+    # The successful calls need Stripe Connect, which localstripe lacks: tests/test_payouts.py.
+    "connect_payout_account": {
+        "anon": UNAUTHENTICATED,
+        "shopper": WRONG_ROLE,
+        "brand": WRONG_ROLE,
+        "admin": WRONG_ROLE,
+        "new_influencer": NO_PROFILE,
+    },
+    "connect_brand_payout_account": {
+        "anon": UNAUTHENTICATED,
+        "shopper": WRONG_ROLE,
+        "influencer": WRONG_ROLE,
+        "brand": NOT_MEMBER,
+        "brand_stranger": NOT_MEMBER,
+        "brand_member": NOT_BRAND_OWNER,
+    },
+    "start_payout_run": {
+        "anon": UNAUTHENTICATED,
+        "shopper": WRONG_ROLE,
+        "influencer": WRONG_ROLE,
+        "brand_owner": WRONG_ROLE,
+        "admin": 202,
     },
     "change_password": {
         "anon": UNAUTHENTICATED,

@@ -16,7 +16,14 @@ from marketplace.accounts.services import create_user
 from marketplace.db import db, utcnow
 from marketplace.queueing import enqueue_after_commit
 from workers import AppSimpleWorker, AppWorker
-from workers.jobs import drain_clicks, expire_orders, prune_tokens, reconcile_payments
+from workers.jobs import (
+    approve_commissions,
+    drain_clicks,
+    expire_orders,
+    prune_tokens,
+    reconcile_payments,
+    run_payouts,
+)
 
 PRUNE = "workers.jobs.prune_tokens"
 
@@ -108,7 +115,9 @@ def test_cron_config_schedules_periodic_jobs(redis):
     scheduler.load_config_from_file("workers.cron")
 
     jobs = {job.func: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {prune_tokens, expire_orders, reconcile_payments, drain_clicks}
+    assert set(jobs) == {prune_tokens, expire_orders, reconcile_payments, drain_clicks, approve_commissions, run_payouts}
+    assert (jobs[approve_commissions].queue_name, jobs[approve_commissions].interval) == ("low", 3600)
+    assert (jobs[run_payouts].queue_name, jobs[run_payouts].cron) == ("low", "30 6 * * *")
     assert (jobs[drain_clicks].queue_name, jobs[drain_clicks].interval) == ("default", 5)
     assert (jobs[reconcile_payments].queue_name, jobs[reconcile_payments].interval) == ("low", 900)
     assert (jobs[prune_tokens].queue_name, jobs[prune_tokens].cron) == ("low", "17 3 * * *")

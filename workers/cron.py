@@ -6,9 +6,18 @@ cron scheduler per deployment.
 
 from rq import cron
 
-from workers.jobs import drain_clicks, expire_orders, prune_tokens, reconcile_payments
+from workers.jobs import (
+    approve_commissions,
+    drain_clicks,
+    expire_orders,
+    prune_tokens,
+    reconcile_payments,
+    run_payouts,
+)
 
 cron.register(prune_tokens, "low", cron="17 3 * * *", name="prune-tokens")  # daily, 03:17 UTC
 cron.register(expire_orders, "default", interval=60, name="expire-orders")  # unpaid orders past their hold
 cron.register(drain_clicks, "default", interval=5, name="drain-clicks")  # the redirect's click buffer
 cron.register(reconcile_payments, "low", interval=900, name="reconcile-payments")  # webhooks that never came
+cron.register(approve_commissions, "low", interval=3600, name="approve-commissions")  # holds that passed
+cron.register(run_payouts, "low", cron="30 6 * * *", name="run-payouts")  # daily, 06:30 UTC

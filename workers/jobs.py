@@ -6,10 +6,12 @@ import logging
 
 from marketplace.accounts.services import prune_auth_sessions
 from marketplace.attribution.services import attribute_order as attribute
+from marketplace.commissions.services import approve_due
 from marketplace.links.clicks import drain_clicks as drain
 from marketplace.orders.services import cancel_payment_intent as cancel_order_payment
 from marketplace.orders.services import expire_due_orders
 from marketplace.payments.services import process_event, reconcile
+from marketplace.payouts.services import run_payouts as pay
 
 log = logging.getLogger(__name__)
 
@@ -49,3 +51,13 @@ def attribute_order(order_id: int) -> str:
 def drain_clicks() -> int:
     """Move buffered clicks from Redis into the database, in batches."""
     return drain()
+
+
+def approve_commissions() -> int:
+    """Approve the commissions whose hold period has passed."""
+    return approve_due()
+
+
+def run_payouts() -> dict[str, int]:
+    """Transfer what influencers and brands are owed (exactly once; resumes unfinished payouts)."""
+    return pay()

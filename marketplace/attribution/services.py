@@ -22,6 +22,7 @@ from marketplace.attribution.models import AttributionCredit, AttributionTouchpo
 from marketplace.attribution.rules import PPM, Touchpoint, allocate
 from marketplace.brands.models import Brand
 from marketplace.brands.services import is_member
+from marketplace.commissions.services import record_for_order as record_commissions
 from marketplace.db import db, utcnow
 from marketplace.discounts.models import DiscountCode
 from marketplace.errors import NotFound
@@ -85,6 +86,7 @@ def attribute_order(order_id: int, model: str | None = None) -> str:
     attribution = session.get(OrderAttribution, order.id) or OrderAttribution(order_id=order.id)
     attribution.model, attribution.computed_at, attribution.summary = model, utcnow(), summary
     session.add(attribution)
+    record_commissions(order)  # in the same transaction: credits and their commissions agree
     session.commit()
     return f"order {order.id}: {summary}"
 

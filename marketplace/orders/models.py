@@ -100,7 +100,8 @@ class OrderLine(Base):
     # The discount code's share of this line, so line_total = unit_price × quantity - discount.
     discount_amount: Mapped[int] = mapped_column(MinorUnits, default=0)
     line_total: Mapped[int] = mapped_column(MinorUnits)
-    commission_bps: Mapped[int]
+    commission_bps: Mapped[int]  # the product's rate, or the brand's default, when ordered
+    commission_source: Mapped[str] = mapped_column(String(16), default="brand_default", server_default="brand_default")  # "product" or "brand_default"
     refunded_quantity: Mapped[int] = mapped_column(default=0)
     refunded_amount: Mapped[int] = mapped_column(MinorUnits, default=0)
 

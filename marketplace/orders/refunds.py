@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from marketplace.accounts.models import User
 from marketplace.brands.services import is_member
+from marketplace.commissions.services import adjust_for_refunds as adjust_commissions
 from marketplace.db import db
 from marketplace.errors import Conflict, Forbidden, Invalid, NotFound
 from marketplace.orders.models import Order, OrderLine, OrderStatus, Refund, RefundLine, RefundStatus
@@ -100,6 +101,7 @@ def create_refund(user: User, order_id: int, data: dict[str, Any]) -> Refund:
     session.add(refund)
     session.flush()
     _follow_amounts(order, f"refund {refund.id} of {refund.amount} requested: {refund.reason}")
+    adjust_commissions(order)
     session.commit()  # the room is claimed before the provider is asked
 
     try:
@@ -133,6 +135,7 @@ def _give_back(refund: Refund, cause: str) -> None:
         log_event(order, order.status, order.status, cause)
     else:
         _follow_amounts(order, cause)
+    adjust_commissions(order)
 
 
 def record_refund_update(provider_refund_id: str, status: str, cause: str) -> str:

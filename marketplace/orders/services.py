@@ -186,6 +186,7 @@ def _line(storefront: Storefront, item: StorefrontItem, quantity: int, code) -> 
         discount_amount=discount,
         line_total=subtotal - discount,
         commission_bps=product.effective_commission_bps,
+        commission_source="product" if product.commission_bps is not None else "brand_default",
     )
 
 

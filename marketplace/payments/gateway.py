@@ -15,7 +15,23 @@ from flask import Flask, current_app
 
 
 class PaymentProviderError(Exception):
-    """The provider could not be reached or refused the request."""
+    """The provider could not be reached or refused the request.
+
+    ``definitive`` is True when Stripe answered and refused (nothing happened); False
+    when the outcome is unknown (network failure, a 5xx, rate limiting): the request may
+    have taken effect, so it must be retried with the same idempotency key.
+    """
+
+    def __init__(self, message: str, definitive: bool = True):
+        super().__init__(message)
+        self.definitive = definitive
+
+
+def _provider_error(exc: stripe.StripeError) -> PaymentProviderError:
+    unknown = isinstance(exc, (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError)) or (
+        (exc.http_status or 0) >= 500
+    )
+    return PaymentProviderError(str(exc), definitive=not unknown)
 
 
 @dataclass(frozen=True)
@@ -33,6 +49,40 @@ class Refund:
     id: str
     status: str
     amount: int
+
+
+@dataclass(frozen=True)
+class ConnectedAccount:
+    id: str
+    details_submitted: bool = False
+    payouts_enabled: bool = False
+    transfers_active: bool = False
+
+
+@dataclass(frozen=True)
+class Transfer:
+    id: str
+    amount: int
+    currency: str
+    destination: str
+    transfer_group: str | None = None
+
+
+def connected_account(obj: Any) -> ConnectedAccount:
+    """The readiness of a Connect account, from the SDK object or an event's ``data.object``."""
+    get = obj.get if isinstance(obj, dict) else lambda key, default=None: getattr(obj, key, default)
+    capabilities = get("capabilities") or {}
+    transfers = capabilities.get("transfers") if isinstance(capabilities, dict) else getattr(capabilities, "transfers", None)
+    return ConnectedAccount(
+        id=get("id"),
+        details_submitted=bool(get("details_submitted", False)),
+        payouts_enabled=bool(get("payouts_enabled", False)),
+        transfers_active=transfers == "active",
+    )
+
+
+def _transfer(obj: Any) -> Transfer:
+    return Transfer(obj.id, obj.amount, obj.currency.upper(), obj.destination, getattr(obj, "transfer_group", None))
 
 
 def _intent(obj: Any) -> PaymentIntent:
@@ -87,6 +137,61 @@ class StripeGateway:
         except stripe.StripeError as exc:
             raise PaymentProviderError(str(exc)) from exc
         return Refund(id=obj.id, status=obj.status, amount=obj.amount)
+
+    # Stripe Connect: influencers' and brands' Express accounts, and transfers to them.
+
+    def create_connected_account(self, *, email: str, idempotency_key: str, metadata: dict[str, str]) -> ConnectedAccount:
+        try:
+            obj = self.client.v1.accounts.create(
+                params={
+                    "type": "express",
+                    "email": email,
+                    "capabilities": {"transfers": {"requested": True}},
+                    "metadata": metadata,
+                },
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.StripeError as exc:
+            raise _provider_error(exc) from exc
+        return connected_account(obj)
+
+    def create_account_link(self, account_id: str, *, refresh_url: str, return_url: str) -> str:
+        """A single-use onboarding URL (links expire after minutes, so none is stored)."""
+        try:
+            obj = self.client.v1.account_links.create(
+                params={"account": account_id, "refresh_url": refresh_url, "return_url": return_url, "type": "account_onboarding"}
+            )
+        except stripe.StripeError as exc:
+            raise _provider_error(exc) from exc
+        return obj.url
+
+    def create_transfer(
+        self, *, amount: int, currency: str, destination: str, transfer_group: str, idempotency_key: str,
+        metadata: dict[str, str],
+    ) -> Transfer:
+        try:
+            obj = self.client.v1.transfers.create(
+                params={
+                    "amount": amount,
+                    "currency": currency.lower(),
+                    "destination": destination,
+                    "transfer_group": transfer_group,
+                    "metadata": metadata,
+                },
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.StripeError as exc:
+            raise _provider_error(exc) from exc
+        return _transfer(obj)
+
+    def find_transfer(self, transfer_group: str) -> Transfer | None:
+        """The transfer made for a group, if any: how a payout whose outcome was lost is
+        recovered even after Stripe has forgotten its idempotency key (24 hours)."""
+        try:
+            page = self.client.v1.transfers.list(params={"transfer_group": transfer_group, "limit": 1})
+        except stripe.StripeError as exc:
+            raise _provider_error(exc) from exc
+        return _transfer(page.data[0]) if page.data else None
 
     def parse_webhook(self, payload: bytes, signature_header: str) -> dict[str, Any]:
         """The verified event as a dict; ValueError for a bad payload or signature."""

@@ -23,6 +23,7 @@ from marketplace.orders.services import record_payment_failed, record_payment_su
 from marketplace.orders.models import TRANSITIONS, Order, OrderStatus
 from marketplace.payments.gateway import PaymentProviderError, get_gateway
 from marketplace.payments.models import StripeEvent
+from marketplace.payouts.services import record_account_update
 from marketplace.queueing import enqueue_after_commit
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,8 @@ def _apply(event_type: str, obj: dict[str, Any], cause: str) -> str:
         return record_payment_failed(obj["id"], error.get("message") or "payment failed", cause)
     if event_type in ("refund.created", "refund.updated", "refund.failed"):
         return record_refund_update(obj["id"], obj.get("status") or "", cause)
+    if event_type == "account.updated":
+        return record_account_update(obj)
     return f"ignored: {event_type} is not handled"
 
 
