@@ -32,6 +32,8 @@ seed: migrate
 	$(BIN)/flask seed-demo
 
 # With no STRIPE_SECRET_KEY the app pays through localstripe, started here in the background.
+# The demo counts brands' hold periods in minutes, so a sale goes pending -> approved while you watch.
+run: export HOLD_PERIOD_UNIT ?= minutes
 run: seed
 	@if [ -z "$$STRIPE_SECRET_KEY" ]; then $(MAKE) --no-print-directory localstripe; fi
 	GUNICORN_BIND=$(APP_BIND) $(BIN)/gunicorn -c python:marketplace.gunicorn_conf wsgi:app

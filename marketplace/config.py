@@ -80,6 +80,9 @@ def load_settings(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         # How paid order lines are credited (attribution/rules.py) and the time-decay half-life.
         "ATTRIBUTION_MODEL": env.get("ATTRIBUTION_MODEL", "last_click"),
         "TIME_DECAY_HALF_LIFE_DAYS": _int(env, "TIME_DECAY_HALF_LIFE_DAYS", 7),
+        # A brand's hold period counts in days; `make run` counts it in minutes so the demo
+        # shows commissions pass from pending to approved (refused in production).
+        "HOLD_PERIOD_UNIT": env.get("HOLD_PERIOD_UNIT", "days"),
         # Payouts: nothing is sent below this many major units (10 = 10.00) per payee and currency.
         "PAYOUT_MINIMUM": _int(env, "PAYOUT_MINIMUM", 10),
         # The platform's fee on each brand's net sales, in basis points (1 000 = 10 %).
@@ -104,6 +107,8 @@ def validate_settings(settings: Mapping[str, Any]) -> None:
 
     if settings["ATTRIBUTION_MODEL"] not in MODELS:
         raise ConfigError(f"ATTRIBUTION_MODEL must be one of {', '.join(MODELS)}")
+    if settings["HOLD_PERIOD_UNIT"] not in ("days", "minutes"):
+        raise ConfigError("HOLD_PERIOD_UNIT must be days or minutes")
     if not 0 <= settings["PLATFORM_FEE_BPS"] <= 10_000:
         raise ConfigError("PLATFORM_FEE_BPS must be between 0 and 10000")
     if settings["PAYOUT_MINIMUM"] < 0:
@@ -117,5 +122,7 @@ def validate_settings(settings: Mapping[str, Any]) -> None:
         raise ConfigError("DATABASE_URL must point to PostgreSQL in production")
     if settings["STRIPE_SECRET_KEY"] == LOCALSTRIPE_SECRET_KEY or settings["STRIPE_API_BASE"] == LOCALSTRIPE_URL:
         raise ConfigError("STRIPE_SECRET_KEY must be set in production (localstripe is for development)")
+    if settings["HOLD_PERIOD_UNIT"] != "days":
+        raise ConfigError("HOLD_PERIOD_UNIT=minutes is for the demo; production holds count in days")
     if settings["STRIPE_WEBHOOK_SECRET"] == LOCALSTRIPE_WEBHOOK_SECRET:
         raise ConfigError("STRIPE_WEBHOOK_SECRET must be set in production")

@@ -20,7 +20,7 @@ BRANDS = [
         "name": "Northwind Kitchen",
         "website": "https://northwind.example",
         "default_commission_bps": 1200,
-        "hold_days": 30,
+        "hold_days": 2,  # minutes under `make run` (HOLD_PERIOD_UNIT=minutes)
         "products": [
             ("NK-PAN-10", "Carbon steel pan, 10 in", 4900, 40, None, "Seasoned, oven-safe, lasts decades."),
             ("NK-KNIFE-8", "Chef's knife, 8 in", 12900, 15, 1500, "High-carbon stainless, hand-sharpened."),

@@ -6,7 +6,8 @@
         (what `make run` does) start it in the background unless it already answers,
         then register URL as its webhook endpoint, signed with the development secret.
 
-localstripe's own entry point binds every interface; this binds 127.0.0.1 only.
+localstripe's own entry point binds every interface; this binds 127.0.0.1 only. It also
+adds a minimal Stripe Connect (tests/localstripe_connect.py), which localstripe lacks.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ def serve(port: int) -> None:
     from aiohttp import web
     from localstripe.server import app
 
+    from tests.localstripe_connect import add_routes
+
+    add_routes(app)  # localstripe has no Stripe Connect: a minimal one for development
     web.run_app(app, host="127.0.0.1", port=port, print=None)
 
 

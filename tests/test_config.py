@@ -61,3 +61,14 @@ def test_production_accepts_real_settings():
 def test_bad_integer_setting_is_a_clear_error(tmp_path):
     with pytest.raises(ConfigError, match="AUTH_TOKEN_TTL_SECONDS"):
         load_settings({"AUTH_TOKEN_TTL_SECONDS": "soon"}, str(tmp_path))
+
+
+def test_demo_hold_in_minutes_and_money_settings_are_checked(tmp_path):
+    real = {"SECRET_KEY": "x" * 40, "STRIPE_SECRET_KEY": "sk_live_abc", "STRIPE_WEBHOOK_SECRET": "whsec_abc"}
+    with pytest.raises(ConfigError, match="HOLD_PERIOD_UNIT"):
+        validate_settings(_production(HOLD_PERIOD_UNIT="minutes", **real))
+    validate_settings(load_settings({"HOLD_PERIOD_UNIT": "minutes"}, str(tmp_path)))  # fine for the demo
+    with pytest.raises(ConfigError, match="HOLD_PERIOD_UNIT"):
+        validate_settings(load_settings({"HOLD_PERIOD_UNIT": "weeks"}, str(tmp_path)))
+    with pytest.raises(ConfigError, match="PLATFORM_FEE_BPS"):
+        validate_settings(load_settings({"PLATFORM_FEE_BPS": "10001"}, str(tmp_path)))

@@ -12,6 +12,8 @@ import time
 from datetime import timedelta
 
 import pytest
+import requests
+import stripe
 from sqlalchemy import select
 
 from marketplace.db import db, utcnow
@@ -258,3 +260,30 @@ def test_brands_are_settled_after_the_hold_and_later_refunds_net(app, client, wo
     assert len([t for t in gateway.transfers if t.destination == account["stripe_account_id"]]) == 1
     body = client.get(f"{API}/orders/{order['id']}/settlement", headers=brand["owner"].headers).get_json()["brands"][0]
     assert (body["brand_share"], body["settled"], body["outstanding"]) == (4800, 7200, -2400)
+
+
+def test_the_stripe_gateway_pays_through_the_development_connect_stand_in(app, client, make, live_server, localstripe_url):
+    """The real gateway (the SDK's requests) against localstripe plus tests/localstripe_connect.py,
+    the stand-in ``make run`` uses: onboarding, the account.updated webhook over HTTP, a transfer."""
+    brand = make.brand()
+    product = make.product(brand, price=2500)
+    storefront = make.storefront()
+    make.item(storefront, product)
+    owner = storefront["owner"]
+    link = client.post(f"{API}/links", json={"storefront": storefront["slug"], "channel": "email"}, headers=owner.headers).get_json()
+    account = client.post(f"{API}/me/payout-account", headers=owner.headers).get_json()
+    assert account["stripe_account_id"].startswith("acct_") and account["ready"] is False
+
+    assert requests.get(account["onboarding_url"], timeout=10).status_code == 200
+    deadline = time.monotonic() + 15
+    while not client.get(f"{API}/me/payout-account", headers=owner.headers).get_json()["ready"]:
+        assert time.monotonic() < deadline, "account.updated never arrived"
+        time.sleep(0.1)
+
+    buy(app, {"storefront": storefront, "link": link}, product, quantity=4)  # 10 000 × 10 % = 1000
+    age(app, 31)
+    assert run(app)["paid"] == 1
+    [payout] = payout_rows(app)
+    stripe_client = stripe.StripeClient(app.config["STRIPE_SECRET_KEY"], base_addresses={"api": localstripe_url})
+    [transfer] = stripe_client.v1.transfers.list(params={"transfer_group": payout.transfer_group}).data
+    assert (transfer.id, transfer.amount, transfer.destination) == (payout.transfer_id, 1000, account["stripe_account_id"])

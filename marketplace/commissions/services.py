@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import Select, and_, case, func, select, update
 
 from marketplace.accounts.models import User
@@ -98,6 +99,11 @@ def refund_reversal(sale_amount: int, refunded: int, line_total: int) -> int:
 # ---------------------------------------------------------------- writing the ledger
 
 
+def hold_period(brand: Brand) -> timedelta:
+    """The brand's hold, in days (minutes in the demo: ``HOLD_PERIOD_UNIT``)."""
+    return timedelta(**{current_app.config["HOLD_PERIOD_UNIT"]: brand.hold_days})
+
+
 def record_for_order(order: Order, now: datetime | None = None) -> None:
     """Make the order's sale lines match its attribution credits, then its refunds.
 
@@ -124,7 +130,7 @@ def record_for_order(order: Order, now: datetime | None = None) -> None:
             continue
         for sale in live:
             _cancel_with_reversals(sale, existing, "replaced: the order's attribution was recomputed")
-        hold_until = (order.paid_at or order.created_at) + timedelta(days=brands[line.brand_id].hold_days)
+        hold_until = (order.paid_at or order.created_at) + hold_period(brands[line.brand_id])
         for who, credit in sorted(line_credits.items()):
             bps, source = rates[(line.id, who)]
             held = credit.self_referral

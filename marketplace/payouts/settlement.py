@@ -16,7 +16,7 @@ outstanding amount, which the next run settles as a new line.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
@@ -28,6 +28,7 @@ from marketplace.attribution.services import ATTRIBUTABLE
 from marketplace.brands.models import Brand
 from marketplace.brands.services import is_member
 from marketplace.commissions.models import CommissionLine, CommissionState
+from marketplace.commissions.services import hold_period
 from marketplace.db import db, utcnow
 from marketplace.errors import NotFound
 from marketplace.orders.models import Order, OrderLine
@@ -71,7 +72,7 @@ def order_settlement(order: Order, now: datetime | None = None) -> list[dict[str
         fee = platform_fee(net_sales, fee_bps)
         commission = int(commissions.get(brand_id) or 0)
         share = net_sales - fee - commission
-        due_at = (order.paid_at + timedelta(days=brands[brand_id].hold_days)) if order.paid_at else None
+        due_at = (order.paid_at + hold_period(brands[brand_id])) if order.paid_at else None
         result.append(
             {
                 "brand_id": brand_id,
@@ -111,7 +112,7 @@ def outstanding_for(brand_id: int, currency: str, now: datetime) -> list[tuple[i
     settled, or changed (a refund, a commission's state) since they last were; the
     arithmetic itself is ``order_settlement``'s.
     """
-    hold = timedelta(days=db.session.get(Brand, brand_id).hold_days)
+    hold = hold_period(db.session.get(Brand, brand_id))
     last_settled = (
         select(func.max(SettlementLine.created_at))
         .join(Payout, Payout.id == SettlementLine.payout_id)
