@@ -24,6 +24,7 @@ import pytest
 import requests
 from redis import Redis
 from sqlalchemy import MetaData, text
+from sqlalchemy.exc import OperationalError
 from werkzeug.serving import make_server
 
 from marketplace import create_app
@@ -141,12 +142,21 @@ def _clean_state(app):
     app.extensions.pop("link_cache", None)
     with app.app_context():
         tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-        with db.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-            else:
-                for table in tables:
-                    conn.execute(text(f"DELETE FROM {table}"))
+        for attempt in range(5):
+            try:
+                with db.engine.begin() as conn:
+                    if conn.dialect.name == "postgresql":
+                        conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+                    else:
+                        for table in tables:
+                            conn.execute(text(f"DELETE FROM {table}"))
+                return
+            except OperationalError:
+                # A late webhook from localstripe (sent a second after its event) can be in
+                # flight on the live server: PostgreSQL breaks the deadlock; try again.
+                if attempt == 4:
+                    raise
+                time.sleep(0.2)
 
 
 @pytest.fixture(scope="session")
