@@ -240,7 +240,8 @@ def review(user: User, line_id: int, action: str, reason: str) -> CommissionLine
     if sale is None or not (user.is_admin or is_member(user, sale.brand_id)):
         raise NotFound("commission not found")
     order = session.scalar(select(Order).where(Order.id == sale.order_id).with_for_update())  # the ledger's lock
-    session.refresh(sale)
+    # and the line's own, against a payout run claiming it meanwhile
+    sale = session.scalar(select(CommissionLine).where(CommissionLine.id == line_id).with_for_update().execution_options(populate_existing=True))
     if sale.kind != CommissionKind.SALE:
         raise Conflict("refund lines follow the sale line they reverse", reason="not_a_sale_line")
     if sale.state not in REVIEW_ACTIONS[action] or sale.payout_id is not None:
