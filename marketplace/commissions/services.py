@@ -58,25 +58,23 @@ UNPAID = (S.PENDING, S.APPROVED, S.HELD)
 # ---------------------------------------------------------------- rates
 
 
-def rates_for(order: Order, influencer_ids: set[int]) -> dict[tuple[int, int], tuple[int, RateSource]]:
-    """``(order line id, influencer id) → (bps, source)`` under the precedence above."""
-    brand_ids = {line.brand_id for line in order.lines}
-    terms = db.session.scalars(
-        select(InfluencerTerms).where(InfluencerTerms.brand_id.in_(brand_ids), InfluencerTerms.influencer_id.in_(influencer_ids))
-    ).all()
-    on_product = {(t.brand_id, t.influencer_id, t.product_id): t.commission_bps for t in terms if t.product_id}
-    on_all = {(t.brand_id, t.influencer_id): t.commission_bps for t in terms if not t.product_id}
-    rates = {}
-    for line in order.lines:
-        for influencer_id in influencer_ids:
-            if (line.brand_id, influencer_id, line.product_id) in on_product:
-                rate = on_product[(line.brand_id, influencer_id, line.product_id)], RateSource.INFLUENCER_PRODUCT
-            elif (line.brand_id, influencer_id) in on_all:
-                rate = on_all[(line.brand_id, influencer_id)], RateSource.INFLUENCER
-            else:
-                rate = line.commission_bps, RateSource(line.commission_source)
-            rates[(line.id, influencer_id)] = rate
-    return rates
+class Rates:
+    """The brands' terms for some influencers, loaded once; ``of`` applies the precedence above."""
+
+    def __init__(self, brand_ids: set[int], influencer_ids: set[int]):
+        terms = db.session.execute(
+            select(InfluencerTerms.brand_id, InfluencerTerms.influencer_id, InfluencerTerms.product_id, InfluencerTerms.commission_bps)
+            .where(InfluencerTerms.brand_id.in_(brand_ids), InfluencerTerms.influencer_id.in_(influencer_ids))
+        ).all() if brand_ids and influencer_ids else []
+        self.on_product = {(b, i, p): bps for b, i, p, bps in terms if p is not None}
+        self.on_all = {(b, i): bps for b, i, p, bps in terms if p is None}
+
+    def of(self, line: OrderLine, influencer_id: int) -> tuple[int, RateSource]:
+        if (line.brand_id, influencer_id, line.product_id) in self.on_product:
+            return self.on_product[(line.brand_id, influencer_id, line.product_id)], RateSource.INFLUENCER_PRODUCT
+        if (line.brand_id, influencer_id) in self.on_all:
+            return self.on_all[(line.brand_id, influencer_id)], RateSource.INFLUENCER
+        return line.commission_bps, RateSource(line.commission_source)
 
 
 def split_line(line_total: int, shares: dict[int, tuple[int, int]]) -> dict[int, int]:
@@ -104,23 +102,48 @@ def hold_period(brand: Brand) -> timedelta:
     return timedelta(**{current_app.config["HOLD_PERIOD_UNIT"]: brand.hold_days})
 
 
-def record_for_order(order: Order, now: datetime | None = None) -> None:
-    """Make the order's sale lines match its attribution credits, then its refunds.
+def record_for_orders(orders: list[Order], now: datetime | None = None) -> None:
+    """Make each order's sale lines match its attribution credits, then its refunds.
 
-    Called in the attribution job's transaction. An order line whose commission was
-    already paid keeps it (a rebuild never touches paid money); otherwise lines that no
-    longer match the credits are canceled and replaced.
+    Called in the attribution transaction (one order, or a batch: the reads are one query
+    each for all of them). An order line whose commission was already paid, or is in a
+    payout, keeps it (a rebuild never touches paid money); otherwise lines that no longer
+    match the credits are canceled and replaced.
     """
+    if not orders:
+        return
     now = now or utcnow()
     session = db.session
     session.flush()
-    credits = session.scalars(select(AttributionCredit).where(AttributionCredit.order_id == order.id)).all()
-    rates = rates_for(order, {c.influencer_id for c in credits})
-    brands = {b.id: b for b in session.scalars(select(Brand).where(Brand.id.in_({l.brand_id for l in order.lines})))}
-    existing = _lines_of(order.id)
+    order_ids = [order.id for order in orders]
+    credits: dict[int, list] = {}
+    for row in session.execute(
+        select(AttributionCredit.order_id, AttributionCredit.order_line_id, AttributionCredit.influencer_id,
+               AttributionCredit.fraction_ppm, AttributionCredit.self_referral)
+        .where(AttributionCredit.order_id.in_(order_ids))
+    ):
+        credits.setdefault(row.order_id, []).append(row)
+    brand_ids = {line.brand_id for order in orders for line in order.lines}
+    rates = Rates(brand_ids, {c.influencer_id for found in credits.values() for c in found})
+    holds = {b.id: hold_period(b) for b in session.scalars(select(Brand).where(Brand.id.in_(brand_ids)))}
+    ledger = _lines_by_order(order_ids)
+    for order in orders:
+        _record_sales(order, credits.get(order.id, []), rates, holds, ledger.setdefault(order.id, []), now)
+    session.flush()
+    for order in orders:
+        _reverse_refunds(order, ledger[order.id], now)
+    session.flush()
+
+
+def record_for_order(order: Order, now: datetime | None = None) -> None:
+    record_for_orders([order], now)
+
+
+def _record_sales(order: Order, credits: list, rates: Rates, holds: dict, existing: list[CommissionLine], now: datetime) -> None:
     for line in order.lines:
         line_credits = {c.influencer_id: c for c in credits if c.order_line_id == line.id}
-        shares = {who: (c.fraction_ppm, rates[(line.id, who)][0]) for who, c in line_credits.items()}
+        line_rates = {who: rates.of(line, who) for who in line_credits}
+        shares = {who: (c.fraction_ppm, line_rates[who][0]) for who, c in line_credits.items()}
         amounts = split_line(line.line_total, shares)
         live = [c for c in existing if c.order_line_id == line.id and c.kind == CommissionKind.SALE and c.state != S.CANCELED]
         if any(_was_paid(sale, existing) for sale in live):
@@ -130,9 +153,9 @@ def record_for_order(order: Order, now: datetime | None = None) -> None:
             continue
         for sale in live:
             _cancel_with_reversals(sale, existing, "replaced: the order's attribution was recomputed")
-        hold_until = (order.paid_at or order.created_at) + hold_period(brands[line.brand_id])
+        hold_until = (order.paid_at or order.created_at) + holds[line.brand_id]
         for who, credit in sorted(line_credits.items()):
-            bps, source = rates[(line.id, who)]
+            bps, source = line_rates[who]
             held = credit.self_referral
             sale = CommissionLine(
                 kind=CommissionKind.SALE,
@@ -151,21 +174,21 @@ def record_for_order(order: Order, now: datetime | None = None) -> None:
                 rate_source=source,
                 hold_until=hold_until,
             )
-            session.add(sale)
+            db.session.add(sale)
             existing.append(sale)
-    session.flush()
-    adjust_for_refunds(order, now)
 
 
 def adjust_for_refunds(order: Order, now: datetime | None = None) -> None:
     """Append the refund lines that bring each sale line to its pro-rata share of what
     was kept (a refund that failed appends the positive line that undoes its reversal)."""
-    now = now or utcnow()
-    session = db.session
-    session.flush()
-    existing = _lines_of(order.id)
+    db.session.flush()
+    _reverse_refunds(order, _lines_of(order.id), now or utcnow())
+    db.session.flush()
+
+
+def _reverse_refunds(order: Order, existing: list[CommissionLine], now: datetime) -> None:
     lines = {line.id: line for line in order.lines}
-    for sale in existing:
+    for sale in list(existing):
         if sale.kind != CommissionKind.SALE or sale.state == S.CANCELED:
             continue
         line = lines[sale.order_line_id]
@@ -174,27 +197,33 @@ def adjust_for_refunds(order: Order, now: datetime | None = None) -> None:
         if target == reversed_so_far:
             continue
         state, hold_until = (S.APPROVED, now) if sale.state == S.PAID else (sale.state, sale.hold_until)
-        session.add(
-            CommissionLine(
-                kind=CommissionKind.REFUND,
-                state=state,
-                state_reason="a refund of the order line" if target > reversed_so_far else "a refund failed: reversal undone",
-                self_referral=sale.self_referral,
-                influencer_id=sale.influencer_id,
-                brand_id=sale.brand_id,
-                order_id=sale.order_id,
-                order_line_id=sale.order_line_id,
-                reverses_id=sale.id,
-                currency=sale.currency,
-                amount=-(target - reversed_so_far),
-                basis_amount=line.refunded_amount,
-                fraction_ppm=sale.fraction_ppm,
-                rate_bps=sale.rate_bps,
-                rate_source=sale.rate_source,
-                hold_until=hold_until,
-            )
+        reversal = CommissionLine(
+            kind=CommissionKind.REFUND,
+            state=state,
+            state_reason="a refund of the order line" if target > reversed_so_far else "a refund failed: reversal undone",
+            self_referral=sale.self_referral,
+            influencer_id=sale.influencer_id,
+            brand_id=sale.brand_id,
+            order_id=sale.order_id,
+            order_line_id=sale.order_line_id,
+            reverses_id=sale.id,
+            currency=sale.currency,
+            amount=-(target - reversed_so_far),
+            basis_amount=line.refunded_amount,
+            fraction_ppm=sale.fraction_ppm,
+            rate_bps=sale.rate_bps,
+            rate_source=sale.rate_source,
+            hold_until=hold_until,
         )
-    session.flush()
+        db.session.add(reversal)
+        existing.append(reversal)
+
+
+def _lines_by_order(order_ids: list[int]) -> dict[int, list[CommissionLine]]:
+    ledger: dict[int, list[CommissionLine]] = {}
+    for line in db.session.scalars(select(CommissionLine).where(CommissionLine.order_id.in_(order_ids)).order_by(CommissionLine.id)):
+        ledger.setdefault(line.order_id, []).append(line)
+    return ledger
 
 
 def _lines_of(order_id: int) -> list[CommissionLine]:
