@@ -80,6 +80,8 @@ def load_settings(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         # How paid order lines are credited (attribution/rules.py) and the time-decay half-life.
         "ATTRIBUTION_MODEL": env.get("ATTRIBUTION_MODEL", "last_click"),
         "TIME_DECAY_HALF_LIFE_DAYS": _int(env, "TIME_DECAY_HALF_LIFE_DAYS", 7),
+        # Paid orders the attribution job takes per transaction (docs/benchmarks.md).
+        "ATTRIBUTION_BATCH_SIZE": _int(env, "ATTRIBUTION_BATCH_SIZE", 500),
         # Minutes an unpaid order holds its stock before it expires.
         "ORDER_RESERVATION_MINUTES": _int(env, "ORDER_RESERVATION_MINUTES", 30),
         # flask-smorest / OpenAPI
@@ -100,6 +102,8 @@ def validate_settings(settings: Mapping[str, Any]) -> None:
 
     if settings["ATTRIBUTION_MODEL"] not in MODELS:
         raise ConfigError(f"ATTRIBUTION_MODEL must be one of {', '.join(MODELS)}")
+    if not 1 <= settings["ATTRIBUTION_BATCH_SIZE"] <= 5000:
+        raise ConfigError("ATTRIBUTION_BATCH_SIZE must be between 1 and 5000")
     if settings["MARKETPLACE_ENV"] != "production":
         return
     secret = settings.get("SECRET_KEY") or ""
