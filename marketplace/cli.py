@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from flask_migrate import Migrate
 
@@ -76,12 +76,20 @@ def rebuild_attribution(brand_id: int, since, until, model: str | None) -> None:
     """Recompute the credits of a brand's paid orders placed in a period."""
     from datetime import timezone
 
-    from marketplace.attribution.services import attribute_order, orders_to_rebuild
+    from marketplace.attribution.services import attribute_orders, orders_to_rebuild
+    from marketplace.links.clicks import drain_clicks
 
+    drain_clicks()
     order_ids = orders_to_rebuild(brand_id, since.replace(tzinfo=timezone.utc), until.replace(tzinfo=timezone.utc))
-    for order_id in order_ids:
-        attribute_order(order_id, model)
-    click.echo(f"{len(order_ids)} orders re-attributed")
+    batch = current_app.config["ATTRIBUTION_BATCH_SIZE"]
+    attributed, failed = 0, []
+    for start in range(0, len(order_ids), batch):  # a transaction per batch, as the attribution job does
+        done, not_done = attribute_orders(order_ids[start : start + batch], model)
+        db.session.commit()
+        attributed, failed = attributed + len(done), failed + not_done
+    click.echo(f"{attributed} orders re-attributed")
+    if failed:
+        raise click.ClickException(f"{len(failed)} orders failed (see the log), they keep their credits: {failed[:20]}")
 
 
 @attribution_cli.command("retry-failed")
@@ -92,6 +100,11 @@ def retry_failed_attribution() -> None:
 
     from marketplace.queueing import get_queue
 
+    from sqlalchemy import func, select
+
+    from marketplace.attribution.models import AttributionRequest
+    from marketplace.attribution.services import wake_batch_job
+
     queue = get_queue("default")
     registry = FailedJobRegistry(queue=queue)
     retried = 0
@@ -100,6 +113,10 @@ def retry_failed_attribution() -> None:
             registry.requeue(job)
             retried += 1
     click.echo(f"{retried} attribution jobs queued again")
+    waiting = db.session.scalar(select(func.count()).select_from(AttributionRequest))
+    if waiting:
+        wake_batch_job()
+        click.echo(f"{waiting} paid orders waiting for the batch job: it was queued")
 
 
 links_cli = AppGroup("links", help="Share links and clicks.")

@@ -87,6 +87,8 @@ def load_settings(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "PAYOUT_MINIMUM": _int(env, "PAYOUT_MINIMUM", 10),
         # The platform's fee on each brand's net sales, in basis points (1 000 = 10 %).
         "PLATFORM_FEE_BPS": _int(env, "PLATFORM_FEE_BPS", 1000),
+        # Paid orders the attribution job takes per transaction (docs/benchmarks.md).
+        "ATTRIBUTION_BATCH_SIZE": _int(env, "ATTRIBUTION_BATCH_SIZE", 500),
         # Minutes an unpaid order holds its stock before it expires.
         "ORDER_RESERVATION_MINUTES": _int(env, "ORDER_RESERVATION_MINUTES", 30),
         # flask-smorest / OpenAPI
@@ -113,6 +115,8 @@ def validate_settings(settings: Mapping[str, Any]) -> None:
         raise ConfigError("PLATFORM_FEE_BPS must be between 0 and 10000")
     if settings["PAYOUT_MINIMUM"] < 0:
         raise ConfigError("PAYOUT_MINIMUM must not be negative")
+    if not 1 <= settings["ATTRIBUTION_BATCH_SIZE"] <= 5000:
+        raise ConfigError("ATTRIBUTION_BATCH_SIZE must be between 1 and 5000")
     if settings["MARKETPLACE_ENV"] != "production":
         return
     secret = settings.get("SECRET_KEY") or ""

@@ -1,7 +1,12 @@
 """Every domain's models, imported so ``Base.metadata`` is complete: the Alembic target."""
 
 from marketplace.accounts.models import AuthSession, User  # noqa: F401
-from marketplace.attribution.models import AttributionCredit, AttributionTouchpoint, OrderAttribution  # noqa: F401
+from marketplace.attribution.models import (  # noqa: F401
+    AttributionCredit,
+    AttributionRequest,
+    AttributionTouchpoint,
+    OrderAttribution,
+)
 from marketplace.brands.models import Brand, BrandMember  # noqa: F401
 from marketplace.catalog.models import Product  # noqa: F401
 from marketplace.commissions.models import CommissionLine, InfluencerTerms  # noqa: F401

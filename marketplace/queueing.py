@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 JOB_TIMEOUT_SECONDS = 600
 RESULT_TTL_SECONDS = 3600
 FAILURE_TTL_SECONDS = 7 * 24 * 3600
+# How long a coalesced job's "one is waiting" mark outlives a job that never ran (lost, or
+# whose enqueue failed): past it, the next request enqueues another.
+COALESCE_TTL_SECONDS = 60
+FOLLOW_UP_RETRY = Retry(max=3, interval=[10, 60, 300])  # then RQ's failed registry
 
 
 @dataclass
@@ -34,6 +38,7 @@ class PendingJob:
     queue: str = "default"
     job_id: str | None = None
     retry: Retry | None = None
+    coalesce: str | None = None
 
 
 def init_app(app: Flask) -> None:
@@ -59,6 +64,7 @@ def enqueue_after_commit(
     queue: str = "default",
     job_id: str | None = None,
     retry: Retry | None = None,
+    coalesce: str | None = None,
     **kwargs: Any,
 ) -> None:
     """Send ``func_path(*args, **kwargs)`` once ``session`` commits.
@@ -66,12 +72,26 @@ def enqueue_after_commit(
     ``job_id`` makes the job unique while it is queued or running (RQ's
     ``unique=True``); jobs must be idempotent anyway, since a worker can die
     mid-job and the job then runs again.
+
+    ``coalesce`` names a Redis key that keeps at most one such job waiting: the job is
+    enqueued only if no other one is waiting (the key is set), and the job calls
+    ``coalesced_job_started(key)`` before it looks for work, so anything committed
+    after that point enqueues the next one. For jobs that do all the work there is
+    (a batch), whatever asked for it.
     """
     if not session.in_transaction():
         session.begin()  # tie the job to a transaction, so a rollback can drop it
-    session.info.setdefault("pending_jobs", []).append(
-        PendingJob(func_path, args, kwargs, queue=queue, job_id=job_id, retry=retry)
-    )
+    pending = session.info.setdefault("pending_jobs", [])
+    if coalesce and any(job.coalesce == coalesce for job in pending):
+        return
+    pending.append(PendingJob(func_path, args, kwargs, queue=queue, job_id=job_id, retry=retry, coalesce=coalesce))
+
+
+def coalesced_job_started(key: str) -> None:
+    """Called by a coalesced job before it looks for work: the next request enqueues another."""
+    redis = get_redis()
+    if redis is not None:
+        redis.delete(key)
 
 
 def send(job: PendingJob):
@@ -89,11 +109,17 @@ def send(job: PendingJob):
         options.update(job_id=job.job_id, unique=True)
     if job.retry:
         options["retry"] = job.retry  # needs a worker started with the scheduler (python -m workers)
+    if job.coalesce and not redis.set(job.coalesce, "1", nx=True, ex=COALESCE_TTL_SECONDS):
+        return None  # one is waiting, and will see what this one was sent for
     try:
         return get_queue(job.queue).enqueue(job.func_path, args=job.args, kwargs=job.kwargs, **options)
     except DuplicateJobError:
         log.info("job %s is already queued", job.job_id)
         return None
+    except Exception:
+        if job.coalesce:
+            redis.delete(job.coalesce)  # none is waiting after all
+        raise
 
 
 @event.listens_for(Session, "after_commit")

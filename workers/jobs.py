@@ -6,6 +6,7 @@ import logging
 
 from marketplace.accounts.services import prune_auth_sessions
 from marketplace.attribution.services import attribute_order as attribute
+from marketplace.attribution.services import attribute_pending
 from marketplace.commissions.services import approve_due
 from marketplace.links.clicks import drain_clicks as drain
 from marketplace.orders.services import cancel_payment_intent as cancel_order_payment
@@ -43,8 +44,13 @@ def reconcile_payments() -> dict[str, int]:
     return reconcile()
 
 
+def attribute_pending_orders() -> str:
+    """Credit the paid orders waiting for it, in batches (woken by each payment; coalesced)."""
+    return attribute_pending()
+
+
 def attribute_order(order_id: int) -> str:
-    """Credit a paid order's lines to the influencers whose links or codes led to it."""
+    """Credit one paid order's lines (an order whose batch failed, or one queued by hand)."""
     return attribute(order_id)
 
 

@@ -8,6 +8,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from marketplace.db import Base, utcnow
 
 
+class AttributionRequest(Base):
+    """A paid order waiting for its attribution. Written in the transaction that marks the order
+    paid; deleted in the one that stores its credits (or hands it to a single-order job), so a
+    rolled back or crashed attribution leaves it here to be claimed again."""
+
+    __tablename__ = "attribution_requests"
+
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True)
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class OrderAttribution(Base):
     """That an order was attributed, when, and under which model (one row per order)."""
 

@@ -15,7 +15,6 @@ influencer's share is the sum of their touchpoints'.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
@@ -79,9 +78,13 @@ def to_ppm(shares: dict[int, Fraction]) -> dict[int, int]:
     """Exact shares (summing to 1) as integers summing to exactly PPM; zero shares left out."""
     if not shares:
         return {}
-    floors = {key: math.floor(share * PPM) for key, share in shares.items()}
+    floors: dict[int, int] = {}
+    remainders: dict[int, Fraction] = {}
+    for key, share in shares.items():  # share × PPM = floor + remainder, in integers (Fraction arithmetic is slow)
+        floors[key], rest = divmod(share.numerator * PPM, share.denominator)
+        remainders[key] = Fraction(rest, share.denominator)
     left = PPM - sum(floors.values())
-    by_remainder = sorted(shares, key=lambda key: (-(shares[key] * PPM - floors[key]), key))
+    by_remainder = sorted(shares, key=lambda key: (-remainders[key], key))
     for key in by_remainder[:left]:
         floors[key] += 1
     return {key: ppm for key, ppm in floors.items() if ppm > 0}

@@ -16,10 +16,10 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from rq import Retry
 from sqlalchemy import Select, select, update
 
 from marketplace.accounts.models import User
+from marketplace.attribution.services import request_attribution
 from marketplace.brands.services import is_member, require_member
 from marketplace.catalog.services import release_stock, reserve_stock, take_reserved_stock, take_stock
 from marketplace.db import db, utcnow
@@ -33,7 +33,6 @@ from marketplace.storefronts.models import Storefront, StorefrontItem
 log = logging.getLogger(__name__)
 
 S = OrderStatus
-FOLLOW_UP_RETRY = Retry(max=3, interval=[10, 60, 300])  # then RQ's failed registry
 
 
 class PaymentUnavailable(DomainError):
@@ -271,10 +270,8 @@ def record_payment_succeeded(payment_intent_id: str, amount_received: int, cause
     if not transition(order, S.PAID, cause if not late else f"{cause}; paid after the order was {previous.value}"):
         return f"ignored: order {order.id} changed meanwhile"
     order.paid_at = utcnow()
-    # Follow-ups of a paid order: attribution (then commissions) in a job, after the commit.
-    enqueue_after_commit(
-        db.session, "workers.jobs.attribute_order", order.id, job_id=f"attribute-order-{order.id}", retry=FOLLOW_UP_RETRY
-    )
+    # Follow-ups of a paid order: attribution (then commissions), by a batch job woken after the commit.
+    request_attribution(order.id)
     if late and order.discount_code_id:
         discounts.use(order.discount_code_id)  # counted again if the limit allows; the money is in
     if not late:
