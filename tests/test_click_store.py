@@ -208,3 +208,27 @@ def test_postgres_statement_agrees_with_the_python_pass(app, links, seed):
     assert len(by_python) == 400
     assert by_postgres == by_python
     assert 0 < sum(counted for _, counted in by_python) < 400
+
+
+# ------------------------------------------------ the drain's lock
+
+
+def test_the_drain_renews_its_lock_before_each_batch_and_stops_if_it_lost_it(app, links, redis, monkeypatch):
+    entries = [click(links[0], m, f"v{m}", f"ip{m}") for m in range(5)]
+    redis.rpush(click_module.BUFFER_KEY, *[json.dumps(c) for c in entries])
+    store, seen = click_module._store_buffered, []
+
+    def slow_store(raw):
+        seen.append(redis.ttl(click_module.DRAIN_LOCK_KEY))
+        redis.expire(click_module.DRAIN_LOCK_KEY, 1)  # as if the batch had taken most of the lock's time
+        if len(seen) == 2:  # the lock expires and another drainer takes it
+            redis.set(click_module.DRAIN_LOCK_KEY, "another drainer")
+        return store(raw)
+
+    monkeypatch.setattr(click_module, "_store_buffered", slow_store)
+    with app.app_context():
+        assert click_module.drain_clicks(batch_size=2, lock_seconds=30) == 4
+
+    assert seen[0] > 20 and seen[1] > 20  # renewed before the second batch
+    assert len(seen) == 2 and redis.llen(click_module.BUFFER_KEY) == 1  # stopped: the rest is the other's
+    assert redis.get(click_module.DRAIN_LOCK_KEY) == b"another drainer"

@@ -238,7 +238,9 @@ def _recent_keys(clicks: list[dict[str, Any]]) -> dict[tuple, datetime]:
 
 
 def drain_clicks(batch_size: int = 5000, lock_seconds: int = 60) -> int:
-    """Move buffered clicks into the database; returns how many were stored. One drainer at a time."""
+    """Move buffered clicks into the database; returns how many were stored. One drainer at a time:
+    the lock is renewed before each batch, so a long drain (a backlog) keeps it, and a drainer
+    that lost it stops."""
     redis = get_redis()
     if redis is None:
         return 0
@@ -247,10 +249,18 @@ def drain_clicks(batch_size: int = 5000, lock_seconds: int = 60) -> int:
         return 0
     stored = 0
     try:
-        while raw := redis.lrange(BUFFER_KEY, 0, batch_size - 1):
+        while _renew_lock(redis, token, lock_seconds) and (raw := redis.lrange(BUFFER_KEY, 0, batch_size - 1)):
             stored += _store_buffered(raw)
             redis.ltrim(BUFFER_KEY, len(raw), -1)  # only after the commit: a crash re-reads, uids dedupe
     finally:
         if redis.get(DRAIN_LOCK_KEY) == token.encode():
             redis.delete(DRAIN_LOCK_KEY)
     return stored
+
+
+def _renew_lock(redis, token: str, seconds: int) -> bool:
+    if redis.get(DRAIN_LOCK_KEY) != token.encode():
+        log.warning("click drain lock lost; stopping", extra={"metric": "click_drain_lock_lost"})
+        return False
+    redis.expire(DRAIN_LOCK_KEY, seconds)
+    return True
