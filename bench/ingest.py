@@ -1,13 +1,16 @@
 """Click ingestion: clicks per second that ``drain_clicks`` moves from the Redis buffer into PostgreSQL.
 
     .venv/bin/python bench/ingest.py --database-url postgresql://postgres@127.0.0.1/drain_bench \\
-        [--redis-url redis://127.0.0.1:6379/12] [--clicks 200000] [--batch-size N]
+        [--redis-url redis://127.0.0.1:6379/12] [--clicks 200000] [--batch-size N] [--history N]
 
 What it does:
 
 1. Prepares the given EMPTY PostgreSQL database (it refuses one with tables) with
    ``flask db upgrade`` and ``flask seed-demo``, then creates ``--links`` share links on the
-   demo storefront ``maya-kitchen`` (``links.services.create_link``, in-process).
+   demo storefront ``maya-kitchen`` (``links.services.create_link``, in-process). With
+   ``--history N`` it then stores N older clicks (the day before: never within the hour of
+   the drained ones, so they change no decision) and runs ANALYZE, as for a table in service;
+   by default the drain starts on an empty table.
 2. Generates ``--clicks`` click entries, shaped exactly as ``record_click`` buffers them,
    spread over ``--hours`` hours: about 75 % new visitors, 20 % returning visitors (half of
    them back within minutes, so many are repeats within the hour; mostly on the same link),
@@ -153,6 +156,23 @@ def prepare_links(count: int) -> list[int]:
             for i in range(count)]
 
 
+def store_history(count: int, links: list[int]) -> None:
+    """``count`` clicks from the day before the generated ones (random visitors and addresses), then ANALYZE."""
+    from sqlalchemy import text
+
+    from marketplace.db import db
+
+    db.session.execute(text(
+        "INSERT INTO clicks (uid, link_id, visitor_id, occurred_at, referrer_host, device, browser, ip_hash, is_bot, counted) "
+        "SELECT md5(random()::text || g), (:links)[1 + g % cardinality(:links)], md5(random()::text), "
+        "       :start - interval '1 day' + random() * interval '20 hours', NULL, 'mobile', 'Mobile Safari', "
+        "       md5(random()::text), g % 33 = 0, g % 33 <> 0 AND g % 5 <> 0 "
+        "FROM generate_series(1, :count) AS g"), {"links": links, "start": START, "count": count})
+    db.session.commit()
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("ANALYZE clicks"))
+
+
 def check_redis(redis, flush_anyway: bool) -> None:
     keys = [k.decode() for k in redis.scan_iter(count=1000)]
     foreign = [k for k in keys if not k.startswith("marketplace:clicks:")]
@@ -183,10 +203,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--links", type=int, default=8, help="share links the clicks go to (default 8)")
     parser.add_argument("--hours", type=float, default=3.0, help="the clicks' timestamps span this many hours (default 3)")
     parser.add_argument("--seed", type=int, default=20261129, help="random seed of the generated clicks")
+    parser.add_argument("--history", type=int, default=0,
+                        help="first store this many older clicks (the day before, so never within the hour of the "
+                        "drained ones) and ANALYZE, as for a table in service (default 0: an empty table)")
     parser.add_argument("--flush-anyway", action="store_true", help="flush the Redis database even if it holds other keys")
     args = parser.parse_args(argv)
-    if min(args.clicks, args.links) < 1 or args.hours <= 0 or (args.batch_size is not None and args.batch_size < 1):
-        parser.error("--clicks, --links, --batch-size >= 1, --hours > 0")
+    if min(args.clicks, args.links) < 1 or args.hours <= 0 or (args.batch_size is not None and args.batch_size < 1) \
+            or args.history < 0:
+        parser.error("--clicks, --links, --batch-size >= 1, --hours > 0, --history >= 0")
     if not args.database_url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
         parser.error("--database-url must be a PostgreSQL URL")
     return args
@@ -227,6 +251,9 @@ def main(argv=None) -> int:
         app = create_app()
         with app.app_context():
             links = prepare_links(args.links)
+            if args.history:
+                log(f"storing {args.history} older clicks (the day before) and analyzing")
+                store_history(args.history, links)
         log(f"{len(links)} links; generating {args.clicks} clicks over {args.hours:g} h")
         entries = generate_clicks(args.clicks, links, args.hours, args.seed)
         expected = expected_counted(entries, batch_size)
@@ -244,8 +271,9 @@ def main(argv=None) -> int:
             stored = click_module.drain_clicks(batch_size=batch_size)
             seconds = time.perf_counter() - began
             db.session.close()
-            rows = dict(db.session.execute(select(Click.uid, Click.counted)).all())
-            bots = db.session.scalar(select(func.count()).where(Click.is_bot.is_(True)))
+            recent = Click.occurred_at >= START - HOUR  # the drained clicks, not the history
+            rows = dict(db.session.execute(select(Click.uid, Click.counted).where(recent)).all())
+            bots = db.session.scalar(select(func.count()).where(Click.is_bot.is_(True), recent))
             db.session.rollback()
         left = redis.llen(BUFFER_KEY)
 
@@ -260,7 +288,8 @@ def main(argv=None) -> int:
         print(f"machine: nproc={os.cpu_count()} ({platform.machine()}, {platform.system()} {platform.release()}), "
               f"Python {platform.python_version()}; database: {db_kind}; code: {git_head()}")
         print(f"clicks: {len(entries)} on {len(links)} links over {args.hours:g} h (seed {args.seed}); "
-              f"drain_clicks(batch_size={batch_size}): {len(batches)} batches")
+              f"drain_clicks(batch_size={batch_size}): {len(batches)} batches; table before the drain: "
+              + (f"{args.history} older clicks, analyzed" if args.history else "empty"))
         print()
         print_markdown_table(
             ["clicks pushed", "rows stored", "counted (expected)", "bots (expected)", "seconds", "clicks/s",
