@@ -4,9 +4,11 @@ The redirect's hot path does no SQL: with Redis, the click is one ``RPUSH`` onto
 buffer that ``drain_clicks`` (a job every few seconds, and before each attribution)
 moves into the database in batches; without Redis (the embedded default) the same
 code stores it at once. Repeats (the same visitor, or the same address hash and
-browser, on the same link within the hour) are decided when storing, in time order.
-Each click carries a random id, so a batch stored twice (a drainer that died between
-its commit and trimming the buffer) adds nothing.
+browser, on the same link within the hour) are decided when storing, in time order:
+on PostgreSQL by one set-based statement, elsewhere (SQLite) by a pass in Python; the
+tests hold the two to the same decisions. Each click carries a random id, so a batch
+stored twice (a drainer that died between its commit and trimming the buffer) adds
+nothing.
 """
 
 from __future__ import annotations
@@ -121,7 +123,7 @@ def _store_python(clicks: list[dict[str, Any]]) -> int:
     "last seen" time is the latest human click already stored with it (whatever its time),
     until a human click of the batch replaces it: every human click, counted or not, becomes
     the last seen of its two keys. A human click is a repeat when either key was last seen
-    less than an hour before it (or after it)."""
+    less than an hour before it, or later than it (a click stored earlier, pushed late)."""
     for click in clicks:
         click["occurred_at"] = datetime.fromisoformat(click["occurred_at"])
     clicks.sort(key=lambda c: c["occurred_at"])
