@@ -42,7 +42,9 @@ class Click(Base):
     __tablename__ = "clicks"
     __table_args__ = (
         Index("ix_clicks_visitor_id_occurred_at", "visitor_id", "occurred_at"),
-        Index("ix_clicks_link_id_occurred_at", "link_id", "occurred_at"),
+        # The drain's repeat lookup by address (the same address hash and browser on the same
+        # link, within the hour); its link_id prefix also serves per-link counts and the foreign key.
+        Index("ix_clicks_link_id_ip_hash_browser_occurred_at", "link_id", "ip_hash", "browser", "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
