@@ -233,3 +233,16 @@ def test_retry_failed_requeues_attribution_jobs(app, client, redis, runner, worl
 
     assert "1 attribution jobs queued again" in result.output
     assert len(credits(app)) == 1
+
+
+def test_two_shoppers_behind_one_address_are_both_credited(app, client, world):
+    """A household or an office: the second click counts once in the link's stats (same address
+    and browser within the hour), but it is still that shopper's click, and their sale is credited."""
+    first, second = app.test_client(), app.test_client()  # two cookie jars, one address, one browser
+    for shopper, email in ((first, "one@example.com"), (second, "two@example.com")):
+        shopper.get(f"/r/{world['a']['link']['code']}", headers=BROWSER)
+        buy(app, shopper, world, world["a"], email=email)
+
+    with app.app_context():
+        assert [c.counted for c in db.session.scalars(select(Click).order_by(Click.id))] == [True, False]
+    assert [(c.influencer_id, c.fraction_ppm) for c in credits(app)] == [(credits(app)[0].influencer_id, 1_000_000)] * 2

@@ -1,6 +1,6 @@
 """Attribution: credit each paid order line to the relationships that earned it.
 
-It reads the shopper's counted clicks (humans, repeats within the hour once) within each
+It reads the shopper's human clicks (a repeat on the same link within the hour once) within each
 brand's attribution window before the order, splits each line under the configured model
 (``rules.py``), and stores the credits with their explanation. A discount code of the line's
 brand wins over clicks (code beats cookie). Re-shared links carry their originating
@@ -47,7 +47,7 @@ from marketplace.db import db, utcnow
 from marketplace.discounts.models import DiscountCode
 from marketplace.errors import NotFound
 from marketplace.influencers.models import InfluencerProfile
-from marketplace.links.clicks import drain_clicks
+from marketplace.links.clicks import REPEAT_WINDOW, drain_clicks
 from marketplace.links.models import Click, ShareLink
 from marketplace.orders.models import Order, OrderLine, OrderStatus
 from marketplace.queueing import FOLLOW_UP_RETRY, coalesced_job_started, enqueue_after_commit, get_redis
@@ -209,7 +209,7 @@ def _touchpoints_of(orders: list[Order], longest: dict[int, timedelta]) -> dict[
         select(Order.id.label("order_id"), Click.occurred_at, Click.link_id, ShareLink.influencer_id)
         .join(Click, and_(Click.visitor_id == Order.visitor_id, Click.occurred_at <= Order.created_at))
         .join(ShareLink, ShareLink.id == Click.link_id)
-        .where(Order.id.in_(list(by_id)), Click.counted.is_(True), Click.occurred_at >= since)
+        .where(Order.id.in_(list(by_id)), Click.is_bot.is_(False), Click.occurred_at >= since)
         .order_by(Order.id, Click.occurred_at, Click.id)
     )
     found: dict[int, list[Touchpoint]] = {}
@@ -217,7 +217,7 @@ def _touchpoints_of(orders: list[Order], longest: dict[int, timedelta]) -> dict[
         order = by_id[row.order_id]
         if row.occurred_at >= order.created_at - longest[order.id]:  # its own window, not the batch's
             found.setdefault(row.order_id, []).append(Touchpoint(row.influencer_id, row.occurred_at, row.link_id))
-    return found
+    return {order_id: once_per_hour(touchpoints) for order_id, touchpoints in found.items()}
 
 
 def _influencer_users(influencer_ids: set[int]) -> dict[int, tuple[int, str]]:
@@ -241,7 +241,7 @@ def _is_self_referral_in(people: dict[int, tuple[int, str]], order: Order, influ
 
 
 def _touchpoints(order: Order, longest_window: timedelta) -> list[Touchpoint]:
-    """The visitor's counted clicks before the order, within the longest window of its brands."""
+    """The visitor's human clicks before the order, within the longest window of its brands."""
     if not order.visitor_id:
         return []
     rows = db.session.execute(
@@ -249,13 +249,28 @@ def _touchpoints(order: Order, longest_window: timedelta) -> list[Touchpoint]:
         .join(ShareLink, ShareLink.id == Click.link_id)
         .where(
             Click.visitor_id == order.visitor_id,
-            Click.counted.is_(True),
+            Click.is_bot.is_(False),
             Click.occurred_at <= order.created_at,
             Click.occurred_at >= order.created_at - longest_window,
         )
         .order_by(Click.occurred_at, Click.id)
     ).all()
-    return [Touchpoint(row.influencer_id, row.occurred_at, row.link_id) for row in rows]
+    return once_per_hour([Touchpoint(row.influencer_id, row.occurred_at, row.link_id) for row in rows])
+
+
+def once_per_hour(touchpoints: list[Touchpoint]) -> list[Touchpoint]:
+    """The shopper's clicks (in time order) without their repeats: a click on a link within the
+    hour after a kept click on the same link counts once. Unlike a click's ``counted`` flag,
+    which also merges other visitors behind the same address and browser (a household, an
+    office, a carrier's NAT), this looks at this shopper's clicks only, so a sale is never lost
+    because someone else clicked first."""
+    kept, last = [], {}
+    for touchpoint in touchpoints:
+        previous = last.get(touchpoint.link_id)
+        if previous is None or touchpoint.at - previous >= REPEAT_WINDOW:
+            kept.append(touchpoint)
+            last[touchpoint.link_id] = touchpoint.at
+    return kept
 
 
 def _is_self_referral(order: Order, influencer_id: int) -> bool:
