@@ -271,7 +271,7 @@ PLACEHOLDERS = re.compile(r"(%\((\w+?)_\d+(?:_\d+)?\)s(::\w+)?(, )?){4,}")
 
 def compact(text_: str) -> str:
     """Shorten the 500-id lists that batch statements and plans carry."""
-    text_ = LONG_LIST.sub(lambda m: "'{" + m.group(1)[:40] + f",... {m.group(1).count(',') + 1} values}}'", text_)
+    text_ = LONG_LIST.sub(lambda m: "'{" + ",".join(m.group(1).split(",")[:6]) + f",... {m.group(1).count(',') + 1} values}}'", text_)
     return PLACEHOLDERS.sub(lambda m: f"%({m.group(2)}_1)s, ... ", text_)
 
 
