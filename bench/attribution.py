@@ -146,7 +146,12 @@ def enqueue(args, app, order_ids: list[int]) -> float:
     started = time.perf_counter()
     with app.app_context():
         if args.mode == "per-order":
-            from marketplace.queueing import FOLLOW_UP_RETRY, PendingJob, send
+            from marketplace.queueing import PendingJob, send
+
+            try:
+                from marketplace.queueing import FOLLOW_UP_RETRY
+            except ImportError:  # the code before batches (for the "before" figures)
+                from marketplace.orders.services import FOLLOW_UP_RETRY
 
             for order_id in order_ids:
                 send(PendingJob("workers.jobs.attribute_order", (order_id,), {}, job_id=f"attribute-order-{order_id}",
@@ -266,7 +271,7 @@ PLACEHOLDERS = re.compile(r"(%\((\w+?)_\d+(?:_\d+)?\)s(::\w+)?(, )?){4,}")
 
 def compact(text_: str) -> str:
     """Shorten the 500-id lists that batch statements and plans carry."""
-    text_ = LONG_LIST.sub(lambda m: "'{" + m.group(1)[:40] + f",... {m.group(1).count(',') + 1} values}}'", text_)
+    text_ = LONG_LIST.sub(lambda m: "'{" + ",".join(m.group(1).split(",")[:6]) + f",... {m.group(1).count(',') + 1} values}}'", text_)
     return PLACEHOLDERS.sub(lambda m: f"%({m.group(2)}_1)s, ... ", text_)
 
 
@@ -300,6 +305,8 @@ def query_plans(app, order_ids: list[int]) -> str:
             batch = order_ids[: app.config["ATTRIBUTION_BATCH_SIZE"]]
             db.session.execute(text("INSERT INTO attribution_requests (order_id, requested_at) "
                                     "SELECT unnest(CAST(:ids AS integer[])), now() ON CONFLICT DO NOTHING"), {"ids": batch})
+            db.session.commit()
+            db.session.execute(text("ANALYZE attribution_requests"))
             db.session.commit()
 
             def one_batch():  # what attribute_pending does per batch, rolled back instead of committed

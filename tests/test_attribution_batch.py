@@ -4,6 +4,7 @@ job, and leaves one set of credits whatever is retried."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import timedelta
 
@@ -308,3 +309,12 @@ def test_worker_entry_point_runs_the_forking_app_worker(monkeypatch):
     monkeypatch.setattr(AppWorker, "work", fake_work)
     assert entry.main(["--burst"]) == 0
     assert seen == {"burst": True, "with_scheduler": True, "worker": AppWorker}
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="a forked work horse needs a real Redis server")
+def test_the_production_worker_attributes_in_a_forked_horse(app, redis, orders):
+    AppWorker(["default"], connection=redis, app=app).work(burst=True)
+
+    assert requests_waiting(app) == 0
+    assert set(snapshot(app, orders)["attributions"]) == set(orders)
+    assert Queue("default", connection=redis).failed_job_registry.count == 0

@@ -15,6 +15,7 @@ influencer's share is the sum of their touchpoints'.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
@@ -78,11 +79,14 @@ def to_ppm(shares: dict[int, Fraction]) -> dict[int, int]:
     """Exact shares (summing to 1) as integers summing to exactly PPM; zero shares left out."""
     if not shares:
         return {}
+    # share × PPM = floor + rest / denominator, in integers (Fraction arithmetic is slow); the
+    # remainders are compared exactly as integers counting 1 / (the denominators' lcm).
+    common = math.lcm(*(share.denominator for share in shares.values()))
     floors: dict[int, int] = {}
-    remainders: dict[int, Fraction] = {}
-    for key, share in shares.items():  # share × PPM = floor + remainder, in integers (Fraction arithmetic is slow)
+    remainders: dict[int, int] = {}
+    for key, share in shares.items():
         floors[key], rest = divmod(share.numerator * PPM, share.denominator)
-        remainders[key] = Fraction(rest, share.denominator)
+        remainders[key] = rest * (common // share.denominator)
     left = PPM - sum(floors.values())
     by_remainder = sorted(shares, key=lambda key: (-remainders[key], key))
     for key in by_remainder[:left]:

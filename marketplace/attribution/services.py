@@ -290,7 +290,7 @@ def attribute_order(order_id: int, model: str | None = None) -> str:
     half_life = timedelta(days=current_app.config["TIME_DECAY_HALF_LIFE_DAYS"])
     session = db.session
     _take(AttributionRequest.order_id == order_id)  # its request, if any; taken before the order, as batches do
-    order = session.scalar(select(Order).where(Order.id == order_id).with_for_update())
+    order = session.scalar(select(Order).where(Order.id == order_id).with_for_update().options(lazyload(Order.events)))
     if order is None or order.status not in ATTRIBUTABLE:
         session.commit()
         return f"ignored: order {order_id} is not paid"
