@@ -47,7 +47,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -110,7 +109,8 @@ def generate_clicks(count: int, links: list[int], hours: float, seed: int) -> li
     order = sorted(range(len(entries)), key=lambda i: jitter[i])
     entries = [entries[i] for i in order][:count]
     for entry in entries:
-        entry["uid"] = uuid.UUID(int=rng.getrandbits(128), version=4).hex
+        # As click_uid() draws them on the redirect: time first (here the click's), then 72 random bits.
+        entry["uid"] = f"{int(entry['_t'].timestamp() * 1_000_000):014x}{rng.getrandbits(72):018x}"
         entry["occurred_at"] = entry["_t"].isoformat()
     return entries
 
