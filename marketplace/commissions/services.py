@@ -29,7 +29,7 @@ from fractions import Fraction
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, and_, case, func, select, update
+from sqlalchemy import Select, and_, case, func, insert, select, update
 
 from marketplace.accounts.models import User
 from marketplace.attribution.models import AttributionCredit
@@ -127,9 +127,11 @@ def record_for_orders(orders: list[Order], now: datetime | None = None) -> None:
     rates = Rates(brand_ids, {c.influencer_id for found in credits.values() for c in found})
     holds = {b.id: hold_period(b) for b in session.scalars(select(Brand).where(Brand.id.in_(brand_ids)))}
     ledger = _lines_by_order(order_ids)
+    new_sales: list[CommissionLine] = []
     for order in orders:
-        _record_sales(order, credits.get(order.id, []), rates, holds, ledger.setdefault(order.id, []), now)
-    session.flush()
+        new_sales += _record_sales(order, credits.get(order.id, []), rates, holds, ledger.setdefault(order.id, []), now)
+    session.flush()  # the cancellations
+    _insert_sales(new_sales)
     for order in orders:
         _reverse_refunds(order, ledger[order.id], now)
     session.flush()
@@ -139,7 +141,12 @@ def record_for_order(order: Order, now: datetime | None = None) -> None:
     record_for_orders([order], now)
 
 
-def _record_sales(order: Order, credits: list, rates: Rates, holds: dict, existing: list[CommissionLine], now: datetime) -> None:
+def _record_sales(
+    order: Order, credits: list, rates: Rates, holds: dict, existing: list[CommissionLine], now: datetime
+) -> list[CommissionLine]:
+    """The sale lines the order's credits call for that do not exist yet (not in the session:
+    ``_insert_sales`` writes them in one statement); replaced lines are canceled."""
+    new = []
     for line in order.lines:
         line_credits = {c.influencer_id: c for c in credits if c.order_line_id == line.id}
         line_rates = {who: rates.of(line, who) for who in line_credits}
@@ -174,8 +181,28 @@ def _record_sales(order: Order, credits: list, rates: Rates, holds: dict, existi
                 rate_source=source,
                 hold_until=hold_until,
             )
-            db.session.add(sale)
+            new.append(sale)
             existing.append(sale)
+    return new
+
+
+SALE_COLUMNS = (
+    "kind", "state", "state_reason", "self_referral", "influencer_id", "brand_id", "order_id", "order_line_id",
+    "currency", "amount", "basis_amount", "fraction_ppm", "rate_bps", "rate_source", "hold_until",
+)
+
+
+def _insert_sales(sales: list[CommissionLine]) -> None:
+    """Insert new sale lines with one multi-row statement (a batch of orders writes hundreds),
+    then give the in-memory lines their ids, for the refund pass that may reverse them."""
+    if not sales:
+        return
+    now = utcnow()
+    table = CommissionLine.__table__
+    rows = [{**{name: getattr(sale, name) for name in SALE_COLUMNS}, "created_at": now, "updated_at": now} for sale in sales]
+    ids = db.session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars().all()
+    for sale, line_id in zip(sales, ids, strict=True):
+        sale.id, sale.created_at, sale.updated_at = line_id, now, now
 
 
 def adjust_for_refunds(order: Order, now: datetime | None = None) -> None:
