@@ -49,7 +49,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from read_paths import ROOT, _interrupt, log, run_flask, server_env  # noqa: E402
 
 TARGET = 500  # orders/s
-ATTRIBUTION_TABLES = ("attribution_touchpoints", "attribution_credits", "order_attributions", "attribution_requests")
+ATTRIBUTION_TABLES = (  # what a run writes, emptied by --reuse
+    "commission_lines", "attribution_touchpoints", "attribution_credits", "order_attributions", "attribution_requests",
+)
 
 
 def parse_args(argv=None):

@@ -31,7 +31,7 @@ from functools import partial
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Table, and_, delete, insert, select, text
+from sqlalchemy import and_, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -43,7 +43,7 @@ from marketplace.attribution.rules import PPM, Touchpoint, allocate
 from marketplace.brands.models import Brand
 from marketplace.brands.services import is_member
 from marketplace.commissions.services import record_for_orders as record_commissions
-from marketplace.db import db, utcnow
+from marketplace.db import db, insert_rows, insert_rows_returning_ids, utcnow
 from marketplace.discounts.models import DiscountCode
 from marketplace.errors import NotFound
 from marketplace.influencers.models import InfluencerProfile
@@ -362,63 +362,25 @@ class CreditWriter:
         session.execute(delete(credits).where(credits.c.order_id.in_(order_ids)))
         if self.credits:
             now = utcnow()
-            ids = _insert_credits([
+            ids = insert_rows_returning_ids(AttributionCredit.__table__, [
                 {"order_id": order_id, "order_line_id": c.order_line_id, "influencer_id": c.influencer_id,
                  "fraction_ppm": c.fraction_ppm, "rule": c.rule, "model": model, "window_days": c.window_days,
                  "discount_code_id": c.discount_code_id, "self_referral": c.self_referral, "created_at": now}
                 for order_id, model, c in self.credits
             ])
-            _insert_rows(AttributionTouchpoint.__table__, [
+            insert_rows(AttributionTouchpoint.__table__, [
                 {"credit_id": credit_id, "link_id": link_id, "clicked_at": at, "weight_ppm": weight}
                 for credit_id, (_, _, c) in zip(ids, self.credits, strict=True)
                 for link_id, at, weight in c.touchpoints
             ])
         session.execute(delete(attributions).where(attributions.c.order_id.in_(order_ids)))
-        _insert_rows(attributions, self.attributions)
+        insert_rows(attributions, self.attributions)
         record_commissions(self.orders)  # credits and their commissions agree, in one transaction
         self.__init__()
 
 
 def _postgresql() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
-
-
-def _insert_credits(rows: list[dict[str, Any]]) -> list[int]:
-    """Insert credit rows; their ids, in the rows' order."""
-    table = AttributionCredit.__table__
-    if not _postgresql():
-        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        return list(db.session.execute(statement, rows).scalars())
-    # Ids drawn from the column's sequence first: the rows then go in as one unnest() insert.
-    ids = list(db.session.scalars(
-        text("SELECT nextval(pg_get_serial_sequence('attribution_credits', 'id')) FROM generate_series(1, :n)"),
-        {"n": len(rows)},
-    ))
-    for row, credit_id in zip(rows, ids, strict=True):
-        row["id"] = credit_id
-    _insert_rows(table, rows)
-    return ids
-
-
-def _insert_rows(table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert rows (dicts with the same keys) in one statement. On PostgreSQL: ``INSERT ... SELECT
-    FROM unnest()`` of one array per column, a short statement whatever the number of rows (a
-    multi-row VALUES costs the driver and the server a parse of every placeholder); elsewhere,
-    executemany."""
-    if not rows:
-        return
-    session = db.session
-    dialect = session.get_bind().dialect
-    if dialect.name != "postgresql":
-        session.execute(insert(table), rows)
-        return
-    names = list(rows[0])
-    quote = dialect.identifier_preparer.quote
-    arrays = ", ".join(f"CAST(:{name} AS {table.c[name].type.compile(dialect=dialect)}[])" for name in names)
-    session.execute(
-        text(f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, names))}) SELECT * FROM unnest({arrays})"),
-        {name: [row[name] for row in rows] for name in names},
-    )
 
 
 def _line_credits(

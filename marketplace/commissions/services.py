@@ -23,13 +23,15 @@ each function derives what should exist from what does, so running one twice add
 
 from __future__ import annotations
 
+import enum
 import math
 from datetime import datetime, timedelta
 from fractions import Fraction
+from types import SimpleNamespace
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, and_, case, func, insert, select, update
+from sqlalchemy import Select, and_, case, func, select, update
 
 from marketplace.accounts.models import User
 from marketplace.attribution.models import AttributionCredit
@@ -44,7 +46,7 @@ from marketplace.commissions.models import (
     InfluencerTerms,
     RateSource,
 )
-from marketplace.db import db, utcnow
+from marketplace.db import db, insert_rows_returning_ids, utcnow
 from marketplace.errors import Conflict, Invalid, NotFound
 from marketplace.influencers.models import InfluencerProfile
 from marketplace.influencers.services import require_profile
@@ -164,7 +166,10 @@ def _record_sales(
         for who, credit in sorted(line_credits.items()):
             bps, source = line_rates[who]
             held = credit.self_referral
-            sale = CommissionLine(
+            sale = SimpleNamespace(  # written by _insert_sales; an ORM instance costs more than the insert
+                id=None,
+                payout_id=None,
+                reverses_id=None,
                 kind=CommissionKind.SALE,
                 state=S.HELD if held else (S.APPROVED if hold_until <= now else S.PENDING),
                 state_reason="self-referral: the buyer is the influencer" if held else None,
@@ -193,16 +198,21 @@ SALE_COLUMNS = (
 
 
 def _insert_sales(sales: list[CommissionLine]) -> None:
-    """Insert new sale lines with one multi-row statement (a batch of orders writes hundreds),
-    then give the in-memory lines their ids, for the refund pass that may reverse them."""
+    """Insert new sale lines with one statement (a batch of orders writes hundreds), then give
+    the in-memory lines (never added to the session) their ids, for the refund pass."""
     if not sales:
         return
     now = utcnow()
-    table = CommissionLine.__table__
-    rows = [{**{name: getattr(sale, name) for name in SALE_COLUMNS}, "created_at": now, "updated_at": now} for sale in sales]
-    ids = db.session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars().all()
-    for sale, line_id in zip(sales, ids, strict=True):
+    rows = [
+        {**{name: _plain(getattr(sale, name)) for name in SALE_COLUMNS}, "created_at": now, "updated_at": now}
+        for sale in sales
+    ]
+    for sale, line_id in zip(sales, insert_rows_returning_ids(CommissionLine.__table__, rows), strict=True):
         sale.id, sale.created_at, sale.updated_at = line_id, now, now
+
+
+def _plain(value):
+    return value.value if isinstance(value, enum.Enum) else value
 
 
 def adjust_for_refunds(order: Order, now: datetime | None = None) -> None:
