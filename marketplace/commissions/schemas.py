@@ -43,39 +43,39 @@ class CommissionPageSchema(Schema):
                             metadata={"description": "Per currency and state, over every page of the filter (all states)"})
 
 
-class CommissionQueryArgsSchema(PageArgsSchema):
+class _LedgerQueryArgsSchema(PageArgsSchema):
     state = ma.fields.Enum(CommissionState, by_value=True)
+    since = ma.fields.AwareDateTime(data_key="from", metadata={"description": "Inclusive"})
+    until = ma.fields.AwareDateTime(data_key="to", metadata={"description": "Exclusive"})
+
+
+class CommissionQueryArgsSchema(_LedgerQueryArgsSchema):
     brand_id = Id(strict=False)
-    since = ma.fields.AwareDateTime(data_key="from", metadata={"description": "Inclusive"})
-    until = ma.fields.AwareDateTime(data_key="to", metadata={"description": "Exclusive"})
 
 
-class BrandCommissionQueryArgsSchema(PageArgsSchema):
-    state = ma.fields.Enum(CommissionState, by_value=True)
+class BrandCommissionQueryArgsSchema(_LedgerQueryArgsSchema):
     influencer_id = Id(strict=False)
-    since = ma.fields.AwareDateTime(data_key="from", metadata={"description": "Inclusive"})
-    until = ma.fields.AwareDateTime(data_key="to", metadata={"description": "Exclusive"})
 
 
-class BalanceSchema(Schema):
+class _StateTotalsSchema(Schema):
+    """Sums of the lines in each state, in one currency."""
+
     currency = ma.fields.String()
     pending = ma.fields.Integer()
     approved = ma.fields.Integer()
     held = ma.fields.Integer()
     paid = ma.fields.Integer()
+
+
+class BalanceSchema(_StateTotalsSchema):
     in_payout = ma.fields.Integer(metadata={"description": "Approved, in a payout being transferred"})
     payable = ma.fields.Integer(metadata={"description": "Approved net, for the next payout run"})
     owed = ma.fields.Integer(metadata={"description": "Not paid yet and not held: pending + approved"})
 
 
-class InfluencerOwedSchema(Schema):
+class InfluencerOwedSchema(_StateTotalsSchema):
     influencer_id = ma.fields.Integer()
     handle = ma.fields.String()
-    currency = ma.fields.String()
-    pending = ma.fields.Integer()
-    approved = ma.fields.Integer()
-    held = ma.fields.Integer()
-    paid = ma.fields.Integer()
     owed = ma.fields.Integer(metadata={"description": "pending + approved + held"})
 
 
