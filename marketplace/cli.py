@@ -94,16 +94,15 @@ def rebuild_attribution(brand_id: int, since, until, model: str | None) -> None:
 
 @attribution_cli.command("retry-failed")
 def retry_failed_attribution() -> None:
-    """Queue again the attribution jobs that used up their retries."""
+    """Queue again the attribution jobs that used up their retries (and the batch job, if paid orders wait for it)."""
     from rq.job import Job
     from rq.registry import FailedJobRegistry
-
-    from marketplace.queueing import get_queue
 
     from sqlalchemy import func, select
 
     from marketplace.attribution.models import AttributionRequest
     from marketplace.attribution.services import wake_batch_job
+    from marketplace.queueing import get_queue
 
     queue = get_queue("default")
     registry = FailedJobRegistry(queue=queue)

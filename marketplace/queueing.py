@@ -74,7 +74,8 @@ def enqueue_after_commit(
     mid-job and the job then runs again.
 
     ``coalesce`` names a Redis key that keeps at most one such job waiting: the job is
-    enqueued only if no other one is waiting (the key is set), and the job calls
+    enqueued only if it can set the key (``SET NX``, expiring after
+    ``COALESCE_TTL_SECONDS`` in case the job is lost), and the job calls
     ``coalesced_job_started(key)`` before it looks for work, so anything committed
     after that point enqueues the next one. For jobs that do all the work there is
     (a batch), whatever asked for it.

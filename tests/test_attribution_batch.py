@@ -311,6 +311,23 @@ def test_worker_entry_point_runs_the_forking_app_worker(monkeypatch):
     assert seen == {"burst": True, "with_scheduler": True, "worker": AppWorker}
 
 
+def test_retry_failed_wakes_the_batch_job_for_orders_whose_wake_up_was_lost(app, redis, runner, shop):
+    order_id = place(app, shop, shop["influencers"][0]["storefront"], uuid.uuid4().hex)
+    queue = Queue("default", connection=redis)
+    [event] = queue.jobs
+    with app.app_context():
+        event.perform()  # paid: the request commits, a batch job is queued ...
+    queue.empty()  # ... and lost (Redis flushed, say)
+    redis.delete(services.WAKE_KEY)
+
+    result = runner.invoke(args=["attribution", "retry-failed"])
+    work(app, redis)
+
+    assert "0 attribution jobs queued again" in result.output
+    assert "1 paid orders waiting for the batch job" in result.output
+    assert set(snapshot(app, [order_id])["attributions"]) == {order_id}
+
+
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="a forked work horse needs a real Redis server")
 def test_the_production_worker_attributes_in_a_forked_horse(app, redis, orders):
     AppWorker(["default"], connection=redis, app=app).work(burst=True)
