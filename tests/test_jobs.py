@@ -18,6 +18,7 @@ from marketplace.queueing import enqueue_after_commit
 from workers import AppSimpleWorker, AppWorker
 from workers.jobs import (
     approve_commissions,
+    attribute_pending_orders,
     drain_clicks,
     expire_orders,
     prune_tokens,
@@ -115,7 +116,10 @@ def test_cron_config_schedules_periodic_jobs(redis):
     scheduler.load_config_from_file("workers.cron")
 
     jobs = {job.func: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {prune_tokens, expire_orders, reconcile_payments, drain_clicks, approve_commissions, run_payouts}
+    assert set(jobs) == {
+        prune_tokens, expire_orders, reconcile_payments, drain_clicks, approve_commissions, run_payouts, attribute_pending_orders,
+    }
+    assert (jobs[attribute_pending_orders].queue_name, jobs[attribute_pending_orders].interval) == ("default", 300)
     assert (jobs[approve_commissions].queue_name, jobs[approve_commissions].interval) == ("low", 3600)
     assert (jobs[run_payouts].queue_name, jobs[run_payouts].cron) == ("low", "30 6 * * *")
     assert (jobs[drain_clicks].queue_name, jobs[drain_clicks].interval) == ("default", 5)

@@ -8,6 +8,7 @@ from rq import cron
 
 from workers.jobs import (
     approve_commissions,
+    attribute_pending_orders,
     drain_clicks,
     expire_orders,
     prune_tokens,
@@ -21,3 +22,5 @@ cron.register(drain_clicks, "default", interval=5, name="drain-clicks")  # the r
 cron.register(reconcile_payments, "low", interval=900, name="reconcile-payments")  # webhooks that never came
 cron.register(approve_commissions, "low", interval=3600, name="approve-commissions")  # holds that passed
 cron.register(run_payouts, "low", cron="30 6 * * *", name="run-payouts")  # daily, 06:30 UTC
+# A sweep: paid orders whose wake-up was lost (Redis down at payment time) are attributed anyway.
+cron.register(attribute_pending_orders, "default", interval=300, name="attribute-pending-orders")
