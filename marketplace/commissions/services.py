@@ -422,6 +422,14 @@ def my_commissions(user: User, args: dict[str, Any]) -> tuple[Select, list[dict[
     return query.order_by(CommissionLine.id.desc()), totals(conditions)
 
 
+def _state_sums() -> list:
+    """Columns summing the amounts of the pending, approved, held and paid lines."""
+    return [
+        func.coalesce(func.sum(case((CommissionLine.state == state, CommissionLine.amount), else_=0)), 0)
+        for state in (S.PENDING, S.APPROVED, S.HELD, S.PAID)
+    ]
+
+
 def balance(influencer_id: int) -> list[dict[str, Any]]:
     """Per currency: the sums per state; ``payable`` is the approved net not yet in a
     payout, ``owed`` all that is not paid yet and not held (pending + approved)."""
@@ -429,7 +437,7 @@ def balance(influencer_id: int) -> list[dict[str, Any]]:
     rows = db.session.execute(
         select(
             CommissionLine.currency,
-            *(func.coalesce(func.sum(case((CommissionLine.state == state, CommissionLine.amount), else_=0)), 0) for state in (S.PENDING, S.APPROVED, S.HELD, S.PAID)),
+            *_state_sums(),
             func.coalesce(func.sum(case((in_payout, CommissionLine.amount), else_=0)), 0),
         )
         .where(CommissionLine.influencer_id == influencer_id, CommissionLine.state != S.CANCELED)
@@ -451,10 +459,9 @@ def brand_commissions(user: User, brand_id: int, args: dict[str, Any]) -> list[d
     """What the brand owes each influencer, per currency and state."""
     require_member(user, brand_id)
     conditions = [CommissionLine.brand_id == brand_id, *_filtered(args.get("influencer_id"), args)]
-    state_sum = lambda state: func.coalesce(func.sum(case((CommissionLine.state == state, CommissionLine.amount), else_=0)), 0)  # noqa: E731
     rows = db.session.execute(
         select(CommissionLine.influencer_id, InfluencerProfile.handle, CommissionLine.currency,
-               *(state_sum(state) for state in (S.PENDING, S.APPROVED, S.HELD, S.PAID)))
+               *_state_sums())
         .join(InfluencerProfile, InfluencerProfile.id == CommissionLine.influencer_id)
         .where(*conditions, CommissionLine.state != S.CANCELED)
         .group_by(CommissionLine.influencer_id, InfluencerProfile.handle, CommissionLine.currency)
@@ -473,7 +480,3 @@ def brand_lines(user: User, brand_id: int, args: dict[str, Any]) -> Select:
     if args.get("state"):
         query = query.where(CommissionLine.state == args["state"])
     return query.order_by(CommissionLine.id.desc())
-
-
-def lines_of_order(order_id: int) -> list[CommissionLine]:
-    return _lines_of(order_id)

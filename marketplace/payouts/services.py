@@ -35,6 +35,7 @@ from marketplace.db import db, utcnow
 from marketplace.errors import DomainError, NotFound
 from marketplace.influencers.services import require_profile
 from marketplace.money import from_major
+from marketplace.orders.models import OrderLine
 from marketplace.payments.gateway import PaymentProviderError, Transfer, connected_account, get_gateway
 from marketplace.payouts import settlement
 from marketplace.payouts.models import Payout, PayoutAccount, PayoutStatus, SettlementLine
@@ -122,7 +123,7 @@ def run_payouts(now: datetime | None = None) -> dict[str, int]:
     now = now or utcnow()
     counts = {"paid": 0, "failed": 0, "unknown": 0, "no_ready_account": 0, "below_minimum": 0}
     for payout_id in db.session.scalars(select(Payout.id).where(Payout.status == PayoutStatus.PROCESSING).order_by(Payout.id)).all():
-        counts[_resume(payout_id)] += 1
+        counts[_transfer(payout_id, look_up_first=True)] += 1  # resumed: found by group, or same key
     db.session.rollback()
 
     accounts = {
@@ -152,8 +153,6 @@ def run_payouts(now: datetime | None = None) -> dict[str, int]:
 
 
 def _brand_currencies() -> list[tuple[int, str]]:
-    from marketplace.orders.models import OrderLine
-
     return db.session.execute(select(OrderLine.brand_id, OrderLine.currency).distinct().order_by(OrderLine.brand_id, OrderLine.currency)).all()
 
 
@@ -245,10 +244,6 @@ def _transfer(payout_id: int, look_up_first: bool = False) -> str:
         return "failed"
     _record_success(payout.id, transfer)
     return "paid"
-
-
-def _resume(payout_id: int) -> str:
-    return _transfer(payout_id, look_up_first=True)
 
 
 def _metadata(payout: Payout) -> dict[str, str]:
