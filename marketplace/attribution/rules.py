@@ -67,6 +67,19 @@ def allocate(
     return [(ordered[index], ppm[index]) for index in sorted(ppm)]
 
 
+def model_shares(
+    touchpoints: list[Touchpoint], order_time: datetime, half_life: timedelta
+) -> dict[tuple[int, int], dict[str, int]]:
+    """Every model's parts per million of the line per ``(influencer, link)``: the same touchpoints
+    read five ways, so reports can show a period under any model without recomputing it.
+    Pairs that no model gives anything are left out."""
+    shares: dict[tuple[int, int], dict[str, int]] = {}
+    for model in MODELS:
+        for touchpoint, ppm in allocate(model, touchpoints, order_time, half_life):
+            shares.setdefault((touchpoint.influencer_id, touchpoint.link_id), dict.fromkeys(MODELS, 0))[model] += ppm
+    return shares
+
+
 def split(model: str, touchpoints: list[Touchpoint], order_time: datetime, half_life: timedelta) -> dict[int, int]:
     """Parts per million of the line for each credited influencer (the sum of their touchpoints')."""
     shares: dict[int, int] = {}
