@@ -21,7 +21,9 @@ from marketplace.db import db
 from marketplace.links.models import Click
 from marketplace.money import allocate
 from marketplace.orders.models import Order, OrderLine
+from marketplace.reports.models import ReportSale, ReportStaleOrder
 from marketplace.reports.rollups import rebuild_sales, refresh_stale
+from marketplace.reports.stale import mark_stale
 from marketplace.reports.services import BRAND_GROUPS
 from tests.fakes import RecordingGateway
 from tests.stripe_events import deliver, event_body
@@ -346,3 +348,35 @@ def test_a_generated_story_reconciles_under_every_model(app, client, shop):
     side = report(client, shop, path="attribution/models")
     assert {side["totals"][f"{m}_revenue"] for m in ("last_click", "first_click", "linear", "time_decay", "position_based")} == {
         net - side["organic_revenue"]}
+
+
+def test_with_redis_the_jobs_keep_the_rollups_and_survive_a_crash(app, client, redis, shop, monkeypatch):
+    """Clicks buffered, drained, rolled up by the worker; the refresh job run twice, and crashing
+    halfway through a batch, leaves the same rows."""
+    from workers import AppSimpleWorker
+
+    def work():
+        AppSimpleWorker(["default"], connection=redis, app=app).work(burst=True)
+
+    browser = shopper(app)
+    order = buy(app, browser, shop["ana"]["storefront"], [(shop["p1"], 1)], "gia@example.com", [shop["ana"]["link"]])
+    work()  # drains the click, attributes the order, refreshes its rows, rolls the click up
+    body = report(client, shop)
+    assert figures(body["rows"][0], "label", "clicks", "unique_visitors", "orders", "revenue") == ("ana", 1, 1, 1, 3000)
+
+    def rows():
+        query = select(ReportSale.order_id, ReportSale.influencer_id, ReportSale.credited_gross).order_by(ReportSale.id)
+        return [tuple(row) for row in db.session.execute(query)]
+
+    with app.app_context():
+        before = rows()
+        mark_stale([order["id"]])
+        db.session.commit()
+        monkeypatch.setattr("marketplace.reports.rollups._line_rows", lambda *a: 1 / 0)
+        with pytest.raises(ZeroDivisionError):
+            refresh_stale()
+        db.session.rollback()
+        monkeypatch.undo()
+        assert db.session.scalar(select(func.count()).select_from(ReportStaleOrder)) == 1  # still asked for
+        assert refresh_stale() == 1 and refresh_stale() == 0
+        assert rows() == before

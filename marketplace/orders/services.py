@@ -29,6 +29,7 @@ from marketplace.orders.models import HOLDS_RESERVATION, TRANSITIONS, Order, Ord
 from marketplace.payments.gateway import PaymentProviderError, get_gateway
 from marketplace.queueing import enqueue_after_commit
 from marketplace.storefronts.models import Storefront, StorefrontItem
+from marketplace.reports.stale import mark_stale as mark_reports_stale
 
 log = logging.getLogger(__name__)
 
@@ -270,8 +271,10 @@ def record_payment_succeeded(payment_intent_id: str, amount_received: int, cause
     if not transition(order, S.PAID, cause if not late else f"{cause}; paid after the order was {previous.value}"):
         return f"ignored: order {order.id} changed meanwhile"
     order.paid_at = utcnow()
-    # Follow-ups of a paid order: attribution (then commissions), by a batch job woken after the commit.
+    # Follow-ups of a paid order: attribution (then commissions), by a batch job woken after the
+    # commit; the reports count the sale at once (organic until its credits are stored).
     request_attribution(order.id)
+    mark_reports_stale([order.id])
     if late and order.discount_code_id:
         discounts.use(order.discount_code_id)  # counted again if the limit allows; the money is in
     if not late:

@@ -69,17 +69,17 @@ def refresh_stale(batch_size: int = BATCH_SIZE) -> int:
     session = db.session
     done = 0
     while True:
-        oldest = select(ReportStaleOrder.order_id).order_by(ReportStaleOrder.order_id).limit(batch_size)
-        taken = sorted(session.scalars(
-            delete(ReportStaleOrder)
-            .where(ReportStaleOrder.order_id.in_(oldest.with_for_update(skip_locked=True)))
-            .returning(ReportStaleOrder.order_id),
-            execution_options={"synchronize_session": False},
+        # Locked, not yet deleted: a change committing meanwhile still finds its row (and adds
+        # nothing); rebuild_sales then waits for that change's order lock and reads it.
+        taken = list(session.scalars(
+            select(ReportStaleOrder.order_id).order_by(ReportStaleOrder.order_id).limit(batch_size)
+            .with_for_update(skip_locked=True)
         ))
         if not taken:
             session.commit()
             return done
         rebuild_sales(taken)
+        session.execute(delete(ReportStaleOrder).where(ReportStaleOrder.order_id.in_(taken)))
         session.commit()
         done += len(taken)
         if time.monotonic() > deadline:
@@ -90,16 +90,18 @@ def refresh_stale(batch_size: int = BATCH_SIZE) -> int:
 
 def rebuild_sales(order_ids: list[int]) -> None:
     """Replace these orders' ``report_sales`` rows, in the caller's transaction. Orders that are
-    not (or no longer) paid get none."""
+    not (or no longer) paid get none. The orders are read ``FOR SHARE``: a transaction changing
+    one of them (they all lock the order) commits first, and is what this reads."""
     session = db.session
-    session.execute(delete(ReportSale).where(ReportSale.order_id.in_(order_ids)))
     orders = {
         row.id: row
         for row in session.execute(
-            select(Order.id, Order.paid_at, Order.email, Order.status).where(Order.id.in_(order_ids))
+            select(Order.id, Order.paid_at, Order.email, Order.status)
+            .where(Order.id.in_(order_ids)).order_by(Order.id).with_for_update(read=True)
         )
         if row.status in SOLD and row.paid_at is not None
     }
+    session.execute(delete(ReportSale).where(ReportSale.order_id.in_(order_ids)))
     if not orders:
         return
     lines = session.scalars(select(OrderLine).where(OrderLine.order_id.in_(list(orders))).order_by(OrderLine.id)).all()
