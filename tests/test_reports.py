@@ -44,10 +44,14 @@ def shop(app, make, client, monkeypatch):
     people = {}
     for name, channel in (("ana", "instagram"), ("cy", "youtube")):
         storefront = make.storefront(owner=make.influencer(handle=name))
-        make.item(storefront, p1)
-        make.item(storefront, p2)
-        link = client.post(f"{API}/links", json={"storefront": storefront["slug"], "channel": channel, "campaign": "fall"},
+        collection = make.collection(storefront)
+        make.item(storefront, p1, collection=collection["id"])
+        item = make.item(storefront, p2)
+        # ana shares a collection, cy one product: links that lead to the brand's products
+        target = {"collection": collection["id"]} if name == "ana" else {"item_id": item["id"]}
+        link = client.post(f"{API}/links", json={"storefront": storefront["slug"], "channel": channel, "campaign": "fall", **target},
                            headers=storefront["owner"].headers).get_json()
+        assert "code" in link, link
         profile = client.get(f"{API}/me/influencer", headers=storefront["owner"].headers).get_json()
         people[name] = {"storefront": storefront, "link": link, "actor": storefront["owner"], "id": profile["id"]}
     return {"brand": brand, "p1": p1, "p2": p2, **people}
@@ -380,3 +384,15 @@ def test_with_redis_the_jobs_keep_the_rollups_and_survive_a_crash(app, client, r
         assert db.session.scalar(select(func.count()).select_from(ReportStaleOrder)) == 1  # still asked for
         assert refresh_stale() == 1 and refresh_stale() == 0
         assert rows() == before
+
+
+def test_clicks_on_a_whole_storefront_are_the_influencers_not_a_brands(app, client, shop):
+    link = client.post(f"{API}/links", json={"storefront": shop["ana"]["storefront"]["slug"], "channel": "blog"},
+                       headers=shop["ana"]["actor"].headers).get_json()
+    buy(app, shopper(app), shop["ana"]["storefront"], [(shop["p1"], 1)], "hal@example.com", [link])
+
+    [row] = report(client, shop)["rows"]
+    assert figures(row, "label", "clicks", "orders", "revenue") == ("ana", 0, 1, 3000)  # the sale is the brand's
+    mine = client.get(f"{API}/me/reports/performance", query_string={**PERIOD, "group_by": "link"},
+                      headers=shop["ana"]["actor"].headers).get_json()
+    assert {row["key"]: row["clicks"] for row in mine["rows"]}[link["code"]] == 1

@@ -45,6 +45,7 @@ from marketplace.storefronts.models import Storefront, StorefrontItem
 BRAND_GROUPS = ("influencer", "channel", "product", "storefront", "campaign", "day", "week", "month")
 INFLUENCER_GROUPS = ("link", "channel", "product", "brand", "day")
 TIME_GROUPS = ("day", "week", "month")
+LINK_GROUPS = ("channel", "campaign", "link")  # read from the sale's link
 COHORT_DAYS = (30, 90, 365)
 ORGANIC = "organic"
 
@@ -98,8 +99,9 @@ def _average(amount: int, count: int) -> int | None:
 
 
 def _brand_link_ids(brand_id: int):
-    """Links that lead to the brand's products: to one of them, or to a collection or
-    storefront that shows one (as curated now)."""
+    """Links that lead to the brand's products: to one of them, or to a collection that shows
+    one (as curated now). A link to a whole storefront is the influencer's, not a brand's: its
+    clicks are in the influencer's reports, and its sales in the brand's."""
     shows_brand = (
         select(StorefrontItem.id)
         .join(Product, Product.id == StorefrontItem.product_id)
@@ -112,11 +114,6 @@ def _brand_link_ids(brand_id: int):
                 ShareLink.storefront_item_id.is_(None),
                 ShareLink.collection_id.is_not(None),
                 exists(shows_brand.where(StorefrontItem.collection_id == ShareLink.collection_id)),
-            ),
-            and_(
-                ShareLink.storefront_item_id.is_(None),
-                ShareLink.collection_id.is_(None),
-                exists(shows_brand.where(StorefrontItem.storefront_id == ShareLink.storefront_id)),
             ),
         )
     )
@@ -229,10 +226,11 @@ def _sales(where, variants: list[str], group_by: str, p: Period, ledger: bool) -
     hour = hour_of(ReportSale.paid_at)
     statement = (
         select((hour if key is None else key).label("key"), *columns)
-        .outerjoin(ShareLink, ShareLink.id == ReportSale.link_id)
         .where(*where, ReportSale.influencer_id.is_not(None))
         .group_by(hour if key is None else key)
     )
+    if group_by in LINK_GROUPS:
+        statement = statement.outerjoin(ShareLink, ShareLink.id == ReportSale.link_id)
     found: dict = {}
     for row in db.session.execute(statement):
         key_value = p.bucket(_as_utc(row[0]), group_by) if key is None else row[0]
@@ -245,25 +243,26 @@ def _sales(where, variants: list[str], group_by: str, p: Period, ledger: bool) -
     return found
 
 
-def _totals(where, variant: str, ledger: bool) -> tuple[list[int], list[int], list[int]]:
-    """(attributed, organic, all) as [orders, units, gross, refunds, commissions]."""
-    measures = _measures(variant, ledger)
-    credited = ReportSale.influencer_id.is_not(None)
-    attributed = db.session.execute(select(*measures).where(*where, credited)).one()
-    organic_gross, organic_refunds = (getattr(ReportSale, f"{variant}_{m}") for m in ("gross", "refunds"))
-    organic = db.session.execute(
-        select(
-            func.count(func.distinct(ReportSale.order_id)),
-            func.sum(getattr(ReportSale, f"{variant}_units")),
-            func.sum(organic_gross),
-            func.sum(organic_refunds),
-        ).where(*where, ReportSale.influencer_id.is_(None))
-    ).one()
-    orders_all = db.session.scalar(select(func.count(func.distinct(ReportSale.order_id))).where(*where))
-    attributed = [int(v or 0) for v in attributed]
-    organic = [int(v or 0) for v in organic] + [0]
-    everything = [orders_all] + [a + o for a, o in zip(attributed[1:], organic[1:], strict=True)]
-    return attributed, organic, everything
+def _totals(where, variants: list[str], found: dict) -> dict[str, tuple[list[int], list[int], list[int]]]:
+    """Per variant: (attributed, organic, all) as [orders, units, gross, refunds, commissions]. The
+    sums of credited rows add up from ``found`` (``_sales``' groups); distinct orders and the
+    organic line sums take one more query for every variant at once."""
+    organic = ReportSale.influencer_id.is_(None)
+    columns = [func.count(func.distinct(ReportSale.order_id)), func.count(func.distinct(case((organic, ReportSale.order_id))))]
+    for variant in variants:
+        ppm = getattr(ReportSale, f"{variant}_ppm")
+        columns.append(func.count(func.distinct(case((and_(~organic, ppm > 0), ReportSale.order_id)))))
+        columns.extend(func.sum(case((organic, getattr(ReportSale, f"{variant}_{m}")), else_=0)) for m in ("units", "gross", "refunds"))
+    row = [int(value or 0) for value in db.session.execute(select(*columns).where(*where)).one()]
+    everything, organic_orders = row[0], row[1]
+    totals = {}
+    for index, variant in enumerate(variants):
+        attributed_orders, *organic_sums = row[2 + 4 * index: 6 + 4 * index]
+        sums = [sum(figures[variant][m] for figures in found.values()) for m in range(1, 5)]
+        attributed = [attributed_orders, *sums]
+        organic_row = [organic_orders, *organic_sums, 0]
+        totals[variant] = (attributed, organic_row, [everything] + [a + o for a, o in zip(sums, organic_row[1:], strict=True)])
+    return totals
 
 
 def _currency_totals(where) -> list[dict]:
@@ -354,7 +353,7 @@ def attribution_report(user: User, brand_id: int, p: Period, group_by: str, mode
         _row(key, labels.get(key), clicks.get(key, 0), visitors.get(key, 0), sales.get(key, {variant: empty})[variant])
         for key in ordered
     ]
-    attributed, organic, everything = _totals(where, variant, ledger=True)
+    attributed, organic, everything = _totals(where, [variant], sales)[variant]
     total_clicks = sum(clicks.values())
     return {
         "brand_id": brand_id, **_period_view(p), "group_by": group_by, "model": variant,
@@ -387,8 +386,7 @@ def models_report(user: User, brand_id: int, p: Period, group_by: str, currency:
                     f"{model}_commissions": commissions}
         rows.append(row)
     totals = {}
-    for model in MODELS:
-        attributed, organic, _ = _totals(where, model, ledger=False)
+    for model, (attributed, organic, _) in _totals(where, list(MODELS), sales).items():
         totals |= {f"{model}_orders": attributed[0], f"{model}_revenue": attributed[2] - attributed[3],
                    f"{model}_commissions": attributed[4]}
     organic_revenue = organic[2] - organic[3]
@@ -578,35 +576,30 @@ def _network_reach(brand_id: int, p: Period, currency: str) -> dict[int, dict]:
 
 
 def _recommendation_quality(brand_id: int, p: Period, currency: str) -> dict[int, dict]:
-    """For the brand's products each influencer sold in the period: the share of units refunded,
-    and the share of (shopper, product) pairs bought again later (from anyone)."""
-    sold = (
-        select(ReportSale.influencer_id, ReportSale.shopper_key, ReportSale.product_id,
-               func.min(ReportSale.paid_at).label("first_at"))
-        .where(ReportSale.brand_id == brand_id, ReportSale.currency == currency, ReportSale.credited_ppm > 0,
-               ReportSale.paid_at >= p.start, ReportSale.paid_at < p.end)
-        .group_by(ReportSale.influencer_id, ReportSale.shopper_key, ReportSale.product_id)
-        .subquery()
+    """For the brand's products each influencer sold in the period: the share of the gross
+    refunded, and the reorder rate: the share of the (shopper, product) pairs they sold that
+    the shopper bought in more than one order, from the period's start on, from anyone."""
+    in_period = (ReportSale.brand_id == brand_id, ReportSale.currency == currency, ReportSale.paid_at >= p.start)
+    bought = (
+        select(ReportSale.shopper_key, ReportSale.product_id, func.count(func.distinct(ReportSale.order_id)).label("orders"))
+        .where(*in_period).group_by(ReportSale.shopper_key, ReportSale.product_id).subquery()
     )
-    again = ReportSale.__table__.alias("again")
-    reordered = exists(
-        select(again.c.id).where(
-            again.c.brand_id == brand_id, again.c.shopper_key == sold.c.shopper_key,
-            again.c.product_id == sold.c.product_id, again.c.paid_at > sold.c.first_at,
-        )
+    sold = (
+        select(ReportSale.influencer_id, ReportSale.shopper_key, ReportSale.product_id)
+        .where(*in_period, ReportSale.paid_at < p.end, ReportSale.credited_ppm > 0).distinct().subquery()
     )
     found: dict[int, dict] = {}
     for influencer_id, pairs, reorders, products in db.session.execute(
-        select(sold.c.influencer_id, func.count(), func.sum(case((reordered, 1), else_=0)),
+        select(sold.c.influencer_id, func.count(), func.sum(case((bought.c.orders > 1, 1), else_=0)),
                func.count(func.distinct(sold.c.product_id)))
+        .join(bought, and_(bought.c.shopper_key == sold.c.shopper_key, bought.c.product_id == sold.c.product_id))
         .group_by(sold.c.influencer_id)
     ):
-        found[influencer_id] = {"products": products, "reorder_rate": _ratio(int(reorders or 0), pairs)}
+        found[influencer_id] = dict(_NO_QUALITY, products=products, reorder_rate=_ratio(int(reorders or 0), pairs))
     for influencer_id, units, gross, refunds in db.session.execute(
         select(ReportSale.influencer_id, func.sum(ReportSale.credited_units),
                func.sum(ReportSale.credited_gross), func.sum(ReportSale.credited_refunds))
-        .where(ReportSale.brand_id == brand_id, ReportSale.currency == currency, ReportSale.credited_ppm > 0,
-               ReportSale.paid_at >= p.start, ReportSale.paid_at < p.end)
+        .where(*in_period, ReportSale.paid_at < p.end, ReportSale.credited_ppm > 0)
         .group_by(ReportSale.influencer_id)
     ):
         found.setdefault(influencer_id, dict(_NO_QUALITY)).update(units=int(units), refund_rate=_ratio(int(refunds), int(gross)))
@@ -641,7 +634,7 @@ def performance_report(user: User, p: Period, group_by: str, currency: str | Non
         rows.append({"key": None if key is None else str(key), "label": labels.get(key), "clicks": key_clicks,
                      "orders": orders, "units": units, "revenue": gross - refunds, "earnings": earnings,
                      "conversion_rate": _ratio(orders, key_clicks)})
-    attributed, _, _ = _totals(where, "credited", ledger=True)
+    attributed, _, _ = _totals(where, ["credited"], sales)["credited"]
     total_clicks = sum(clicks.values())
     return {
         "influencer_id": influencer.id, **_period_view(p), "group_by": group_by, "currency": currency,
