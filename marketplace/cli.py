@@ -32,7 +32,7 @@ def create_admin(email: str, password: str) -> None:
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo() -> None:
-    """Load demo brands, products, influencers and storefronts (idempotent)."""
+    """Load demo brands, products, influencers, storefronts and four months of clicks and orders (idempotent)."""
     from marketplace.demo import seed
 
     created = seed()

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import logging
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -142,30 +142,48 @@ def place_order(buyer: User | None, data: dict[str, Any], visitor_id: str | None
         session.rollback()
         raise Conflict("this code was used up meanwhile", reason="invalid_discount_code", errors={"discount_code": ["used up"]})
 
-    token = ORDER_TOKEN_PREFIX + secrets.token_urlsafe(32)
-    minutes = current_app.config["ORDER_RESERVATION_MINUTES"]
-    lines = [_line(storefront, item, line["quantity"], code) for item, line in matched]
-    order = Order(
-        storefront_id=storefront.id,
-        influencer_id=storefront.influencer_id,
-        shopper_user_id=buyer.id if buyer else None,
-        email=data["email"].strip().lower(),
-        visitor_id=visitor_id,
-        access_token_hash=_hash_token(token),
-        status=S.PENDING_PAYMENT,
-        currency=matched[0][0].product.currency,
-        total=sum(line.line_total for line in lines),
-        discount_code_id=code.id if code else None,
-        discount_total=sum(line.discount_amount for line in lines),
-        reserved_until=utcnow() + timedelta(minutes=minutes),
-        lines=lines,
-    )
+    items = [(item, line["quantity"]) for item, line in matched]
+    order, token = new_order(storefront, items, code, buyer, data["email"], visitor_id, utcnow())
     session.add(order)
     session.flush()
     log_event(order, None, S.PENDING_PAYMENT, "order placed", {"reserved_until": order.reserved_until.isoformat()})
     session.commit()
 
     return order, token, _open_payment(order)
+
+
+def new_order(
+    storefront: Storefront,
+    items: list[tuple[StorefrontItem, int]],
+    code,
+    buyer: User | None,
+    email: str,
+    visitor_id: str | None,
+    placed_at: datetime,
+) -> tuple[Order, str]:
+    """The unsaved pending order of ``(item, quantity)`` pairs, placed at ``placed_at``, and its
+    access token. Checks and stock are the caller's (``place_order``)."""
+    token = ORDER_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    minutes = current_app.config["ORDER_RESERVATION_MINUTES"]
+    lines = [_line(storefront, item, quantity, code) for item, quantity in items]
+    order = Order(
+        storefront_id=storefront.id,
+        influencer_id=storefront.influencer_id,
+        shopper_user_id=buyer.id if buyer else None,
+        email=email.strip().lower(),
+        visitor_id=visitor_id,
+        access_token_hash=_hash_token(token),
+        status=S.PENDING_PAYMENT,
+        currency=items[0][0].product.currency,
+        total=sum(line.line_total for line in lines),
+        discount_code_id=code.id if code else None,
+        discount_total=sum(line.discount_amount for line in lines),
+        reserved_until=placed_at + timedelta(minutes=minutes),
+        created_at=placed_at,
+        updated_at=placed_at,
+        lines=lines,
+    )
+    return order, token
 
 
 def _line(storefront: Storefront, item: StorefrontItem, quantity: int, code) -> OrderLine:
@@ -213,9 +231,15 @@ def _open_payment(order: Order) -> str:
 # -------------------------------------------------------------- transitions
 
 
-def log_event(order: Order, from_status: OrderStatus | None, to_status: OrderStatus, cause: str, data=None) -> None:
+def log_event(
+    order: Order, from_status: OrderStatus | None, to_status: OrderStatus, cause: str, data=None, at: datetime | None = None
+) -> None:
+    """Append the order's event (at ``at``, or now)."""
     db.session.add(
-        OrderEvent(order_id=order.id, from_status=from_status, to_status=to_status, cause=cause, data=data or {})
+        OrderEvent(
+            order_id=order.id, from_status=from_status, to_status=to_status, cause=cause, data=data or {},
+            created_at=at or utcnow(),
+        )
     )
     db.session.expire(order, ["events"])  # the next read of order.events includes this one
 
