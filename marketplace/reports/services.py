@@ -580,19 +580,21 @@ def _recommendation_quality(brand_id: int, p: Period, currency: str) -> dict[int
     refunded, and the reorder rate: the share of the (shopper, product) pairs they sold that
     the shopper bought in more than one order, from the period's start on, from anyone."""
     in_period = (ReportSale.brand_id == brand_id, ReportSale.currency == currency, ReportSale.paid_at >= p.start)
-    bought = (
-        select(ReportSale.shopper_key, ReportSale.product_id, func.count(func.distinct(ReportSale.order_id)).label("orders"))
-        .where(*in_period).group_by(ReportSale.shopper_key, ReportSale.product_id).subquery()
-    )
+    pair = {"partition_by": [ReportSale.shopper_key, ReportSale.product_id]}
+    rows = select(  # each row, and whether its (shopper, product) pair spans more than one order
+        ReportSale.influencer_id, ReportSale.shopper_key, ReportSale.product_id, ReportSale.credited_ppm, ReportSale.paid_at,
+        case((func.min(ReportSale.order_id).over(**pair) != func.max(ReportSale.order_id).over(**pair), 1), else_=0)
+        .label("reordered"),
+    ).where(*in_period).subquery()
     sold = (
-        select(ReportSale.influencer_id, ReportSale.shopper_key, ReportSale.product_id)
-        .where(*in_period, ReportSale.paid_at < p.end, ReportSale.credited_ppm > 0).distinct().subquery()
+        select(rows.c.influencer_id, rows.c.product_id, func.max(rows.c.reordered).label("reordered"))
+        .where(rows.c.credited_ppm > 0, rows.c.paid_at < p.end)
+        .group_by(rows.c.influencer_id, rows.c.shopper_key, rows.c.product_id)
+        .subquery()
     )
     found: dict[int, dict] = {}
     for influencer_id, pairs, reorders, products in db.session.execute(
-        select(sold.c.influencer_id, func.count(), func.sum(case((bought.c.orders > 1, 1), else_=0)),
-               func.count(func.distinct(sold.c.product_id)))
-        .join(bought, and_(bought.c.shopper_key == sold.c.shopper_key, bought.c.product_id == sold.c.product_id))
+        select(sold.c.influencer_id, func.count(), func.sum(sold.c.reordered), func.count(func.distinct(sold.c.product_id)))
         .group_by(sold.c.influencer_id)
     ):
         found[influencer_id] = dict(_NO_QUALITY, products=products, reorder_rate=_ratio(int(reorders or 0), pairs))
