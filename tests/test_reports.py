@@ -216,7 +216,8 @@ def test_relationships_follow_each_shopper_from_their_first_purchase(app, client
     # Alice (first bought through ana) came back: two orders, 8000 net, 3000 of 11000 refunded.
     assert figures(ana, "shoppers", "orders", "repeat_purchase_rate", "orders_per_shopper", "revenue") == (1, 2, 1.0, 2.0, 8000)
     assert ana["refund_rate"] == round(3000 / 11000, 4)
-    assert figures(ana, "revenue_30d", "halo_revenue", "later_commissioned_revenue") == (8000, 0, 5000)
+    assert figures(ana, "first_purchase_revenue_per_shopper", "revenue_30d", "halo_revenue", "later_commissioned_revenue") == (
+        3000, 8000, 0, 5000)
     assert figures(cy, "shoppers", "orders", "repeat_purchase_rate", "revenue") == (1, 1, 0.0, 5000)  # Bob
     assert figures(body["organic"], "shoppers", "revenue") == (1, 3000)  # Carol
     assert ana["recommendations"] == {"products": 2, "units": 3, "refund_rate": round(3000 / 11000, 4), "reorder_rate": 0.0}

@@ -13,6 +13,7 @@ from marketplace.reports.services import COHORT_DAYS
 
 WIDTH, HEIGHT = 900, 420
 LEFT, RIGHT, TOP, BOTTOM = 70, 190, 40, 60
+LABEL_WIDTH = 90  # pixels an x-axis label needs
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#7f7f7f")
 
 
@@ -47,8 +48,8 @@ def line_chart(title: str, x_labels: list[str], series: list[tuple[str, list[flo
     def x_of(index: int) -> float:
         return LEFT + (plot_w * index / (count - 1) if count > 1 else plot_w / 2)
 
-    every = max(1, count // 10)
-    for index in range(0, count, every):  # x axis: about ten labels
+    every = max(1, -(-count * LABEL_WIDTH // plot_w))
+    for index in range(0, count, every):  # x axis: as many labels as fit
         ET.SubElement(svg, "text", x=f"{x_of(index):.1f}", y=str(TOP + plot_h + 20), **{"text-anchor": "middle"}).text = x_labels[index]
     for number, (label, values) in enumerate(series):
         colour = COLOURS[number % len(COLOURS)]
@@ -76,9 +77,12 @@ def cohort_curves(report: dict) -> bytes:
     cohorts = [(c["handle"] or str(c["influencer_id"]), c) for c in report["influencers"][:8]]
     return line_chart(
         f"Revenue per acquired shopper since their first purchase ({report['currency'] or '-'})",
-        ["0", *(f"{days} days" for days in COHORT_DAYS)],
+        ["first purchase", *(f"{days} days" for days in COHORT_DAYS)],
         [
-            (f"{label} ({cohort['shoppers']})", [0, *((cohort[f"revenue_{d}d_per_shopper"] or 0) / scale for d in COHORT_DAYS)])
+            (f"{label} ({cohort['shoppers']})", [
+                (cohort[f"{point}_per_shopper"] or 0) / scale
+                for point in ("first_purchase_revenue", *(f"revenue_{d}d" for d in COHORT_DAYS))
+            ])
             for label, cohort in [*cohorts, ("came on their own", report["organic"])]
             if cohort["shoppers"]
         ],

@@ -139,6 +139,7 @@ class CohortSchema(Schema):
     refund_rate = Rate("Refunds / gross")
     halo_revenue = Money("Later purchases credited to no one: no commission was paid")
     later_commissioned_revenue = Money("Later purchases credited to an influencer")
+    first_purchase_revenue_per_shopper = Money("The first order's revenue, per shopper", allow_none=True)
     revenue_30d = Money("Revenue within 30 days of each shopper's first purchase")
     revenue_30d_per_shopper = Money(allow_none=True)
     revenue_90d = Money("Revenue within 90 days of each shopper's first purchase")

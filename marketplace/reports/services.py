@@ -232,7 +232,7 @@ def _sales(where, variants: list[str], group_by: str, p: Period, ledger: bool) -
     if group_by in LINK_GROUPS:
         statement = statement.outerjoin(ShareLink, ShareLink.id == ReportSale.link_id)
     found: dict = {}
-    for row in db.session.execute(statement):
+    for row in db.session.execute(statement.having(_any_share(variants))):
         key_value = p.bucket(_as_utc(row[0]), group_by) if key is None else row[0]
         figures = found.setdefault(key_value, {variant: [0] * 5 for variant in variants})
         for index, variant in enumerate(variants):
@@ -241,6 +241,11 @@ def _sales(where, variants: list[str], group_by: str, p: Period, ledger: bool) -
     # Time groupings add hours up: every row of an order has the order's paid_at, so an order
     # lies in one hour and the distinct counts of hours add up to the distinct count of a period.
     return found
+
+
+def _any_share(variants: list[str]):
+    """A group that some variant gives a share (rows another model credits are zero in this one)."""
+    return or_(*(func.max(getattr(ReportSale, f"{variant}_ppm")) > 0 for variant in variants))
 
 
 def _totals(where, variants: list[str], found: dict) -> dict[str, tuple[list[int], list[int], list[int]]]:
@@ -405,7 +410,8 @@ def revenue_by_day(user: User, brand_id: int, p: Period, currency: str | None, t
     revenue = func.sum(ReportSale.credited_gross - ReportSale.credited_refunds)
     by_influencer: dict[int, dict[date, int]] = defaultdict(lambda: defaultdict(int))
     for moment, influencer_id, amount in db.session.execute(
-        select(hour, ReportSale.influencer_id, revenue).where(*where).group_by(hour, ReportSale.influencer_id)
+        select(hour, ReportSale.influencer_id, revenue).where(*where, ReportSale.credited_ppm > 0)
+        .group_by(hour, ReportSale.influencer_id)
     ):
         by_influencer[influencer_id][p.bucket(_as_utc(moment), "day")] += int(amount)
     leaders = sorted(by_influencer, key=lambda i: (-sum(by_influencer[i].values()), i))[:top]
@@ -437,6 +443,7 @@ class Shopper:
     gross: int = 0
     refunds: int = 0
     revenue_within: dict[int, int] = field(default_factory=lambda: dict.fromkeys(COHORT_DAYS, 0))
+    first_purchase: int = 0  # the first order's revenue
     halo: int = 0  # later revenue no one was commissioned for
     commissioned: int = 0  # later revenue credited to someone
 
@@ -481,6 +488,7 @@ def _shoppers(rows) -> list[tuple[int, Shopper]]:
             if paid_at < shopper.first_at + timedelta(days=days):
                 shopper.revenue_within[days] += net
         if row.order_id == shopper.first_order:
+            shopper.first_purchase += net
             if row.influencer_id is not None and row.credited_ppm > 0:
                 first_credit[pair][row.influencer_id] += row.credited_gross
         elif row.influencer_id is None:
@@ -509,6 +517,7 @@ def _cohort_figures(shoppers: list[Shopper]) -> dict:
         "halo_revenue": sum(s.halo for s in shoppers),
         "later_commissioned_revenue": sum(s.commissioned for s in shoppers),
     }
+    figures["first_purchase_revenue_per_shopper"] = _average(sum(s.first_purchase for s in shoppers), count)
     for days in COHORT_DAYS:
         figures[f"revenue_{days}d"] = sum(s.revenue_within[days] for s in shoppers)
         figures[f"revenue_{days}d_per_shopper"] = _average(figures[f"revenue_{days}d"], count)
