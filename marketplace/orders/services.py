@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, or_, select, update
 
 from marketplace.accounts.models import User
 from marketplace.attribution.services import request_attribution
@@ -351,6 +351,27 @@ def get_order(order_id: int, viewer: User | None, token: str | None) -> dict[str
 
 def orders_of(user: User) -> Select:
     return select(Order).where(Order.shopper_user_id == user.id).order_by(Order.id.desc())
+
+
+def orders_of_person(user: User) -> list[Order]:
+    """The orders a person placed: signed in as ``user``, or anonymously with the account's email."""
+    return list(
+        db.session.scalars(
+            select(Order)
+            .where(or_(Order.shopper_user_id == user.id, Order.email == user.email))
+            .order_by(Order.id)
+        )
+    )
+
+
+def anonymise_orders_of(user: User, placeholder_email: str) -> None:
+    """Strip a person's data from their orders (the caller commits); lines and amounts stay for the books."""
+    db.session.execute(
+        update(Order)
+        .where(or_(Order.shopper_user_id == user.id, Order.email == user.email))
+        .values(email=placeholder_email, shopper_user_id=None, visitor_id=None, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
 
 
 def brand_orders(user: User, brand_id: int, args: dict[str, Any]) -> Select:
