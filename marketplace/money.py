@@ -6,9 +6,10 @@ a three-letter currency column.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 
-from babel.numbers import get_currency_precision, list_currencies
+from babel.numbers import format_currency, get_currency_precision, list_currencies
 
 MAX_AMOUNT = 10**12  # one trillion minor units: far above any real price, far below BIGINT
 
@@ -25,3 +26,9 @@ def is_currency(code: str) -> bool:
 def from_major(amount: int, currency: str) -> int:
     """A whole amount of major units (10 → 10.00) in minor units of ``currency`` (1000 USD cents, 10 yen)."""
     return amount * 10 ** get_currency_precision(currency)
+
+
+def format_money(amount: int, currency: str, locale: str = "en_US") -> str:
+    """Minor units as people read them: 4900 USD → "$49.00", 500 JPY → "¥500"."""
+    major = Decimal(amount).scaleb(-get_currency_precision(currency))
+    return format_currency(major, currency, locale=locale)

@@ -406,11 +406,17 @@ VIEW_FIELDS = (
 )
 
 
-def cancel_order(order_id: int, viewer: User | None, token: str | None) -> Order:
-    """The shopper gives up an unpaid order: its stock is released and its PaymentIntent canceled."""
+def shoppers_order(order_id: int, viewer: User | None, token: str | None) -> Order:
+    """The order, for whoever placed it (its access token or their account); anyone else gets a 404."""
     order = db.session.get(Order, order_id)
     if order is None or not _visible_to(order, viewer, token):
         raise NotFound("order not found")
+    return order
+
+
+def cancel_order(order_id: int, viewer: User | None, token: str | None) -> Order:
+    """The shopper gives up an unpaid order: its stock is released and its PaymentIntent canceled."""
+    order = shoppers_order(order_id, viewer, token)
     if not transition(order, S.CANCELED, "canceled by the shopper"):
         raise Conflict("the order changed meanwhile; read it again", reason="order_changed")
     db.session.commit()
