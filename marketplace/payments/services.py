@@ -34,11 +34,6 @@ class BadWebhook(DomainError):
     reason = "bad_webhook"
 
 
-class PaymentDeclined(DomainError):
-    status_code = 402
-    reason = "card_declined"
-
-
 PAYABLE = frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.PAYMENT_FAILED})
 
 
@@ -54,18 +49,20 @@ def checkout_payment(order: Order) -> dict[str, str]:
     return {"payment_intent_id": intent.id, "client_secret": intent.client_secret}
 
 
-def pay_with_emulator_card_token(order: Order, card_token: str) -> str:
+def pay_with_emulator_card_token(order: Order, card_token: str) -> str | None:
     """localstripe only (see ``StripeGateway.confirm_with_card_token``): pay an order with a card
-    tokenised in the browser; returns the PaymentIntent's status. The webhook marks the order."""
+    tokenised in the browser. Returns why the card was declined, or None when it was accepted;
+    either way the webhook then marks the order, as with Stripe."""
     if order.status not in PAYABLE or not order.payment_intent_id:
         raise Conflict(f"this order is {order.status.value}: there is nothing to pay", reason="not_payable")
     try:
-        return get_gateway().confirm_with_card_token(order.payment_intent_id, card_token).status
+        get_gateway().confirm_with_card_token(order.payment_intent_id, card_token)
     except CardDeclined as exc:
-        raise PaymentDeclined(f"{exc} The order is not paid; try another card.") from None
+        return f"{exc} The order is not paid; you can try another card."
     except PaymentProviderError as exc:
         log.warning("emulated payment of order %s failed: %s", order.id, exc)
         raise PaymentUnavailable("the payment could not be sent; nothing was charged, try again") from None
+    return None
 
 
 def receive_event(payload: bytes, signature_header: str | None) -> tuple[str, bool]:

@@ -285,8 +285,9 @@ def pay_with_emulator(order_id: int):
         card_token = EmulatorPaymentForm().load(request.get_json(silent=True) or {})["card_token"]
     except ma.ValidationError as exc:
         return _error_page(422, "The card could not be read.", exc.messages)
-    status = payments.pay_with_emulator_card_token(_shoppers_order(order_id), card_token)
-    return jsonify({"status": status})
+    declined = payments.pay_with_emulator_card_token(_shoppers_order(order_id), card_token)
+    # A declined card is an answer, not an error of this request (as with Stripe.js's own result).
+    return jsonify({"paid": declined is None, "message": declined})
 
 
 @blp.get("/orders/<id:order_id>")

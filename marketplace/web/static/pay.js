@@ -40,8 +40,8 @@
       },
       body: JSON.stringify({card_token: token.id}),
     });
-    if (!response.ok) {
-      const body = await response.json().catch(() => ({}));
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok || !body.paid) {
       return {error: {message: body.message || 'The payment did not go through. Please try again.'}};
     }
     return {};
