@@ -247,3 +247,28 @@ def test_privacy_page_signs_in_exports_and_deletes(client, make, shop):
     assert deleted.headers["Location"] == "/account/sign-in"
     assert client.get("/account/privacy").headers["Location"] == "/account/sign-in"
     assert client.get(f"{API}/me", headers=shopper.headers).status_code == 401
+
+
+def test_the_emulator_payment_route_needs_csrf_the_shoppers_order_and_localstripe(client, app, shop):
+    _add(client, shop, shop["pan"])
+    pay_path = _checkout(client, shop).headers["Location"]
+    csrf_token = _csrf(client, pay_path)
+    body = {"card_token": "tok_notreal"}
+
+    no_csrf = client.post(f"{pay_path}/emulator", json=body)
+    assert no_csrf.status_code == 400 and no_csrf.is_json and "CSRF" in no_csrf.get_json()["message"]
+    stranger = app.test_client()
+    stranger_token = _csrf(stranger, f"/s/{shop['slug']}")
+    other_browser = stranger.post(f"{pay_path}/emulator", json=body, headers={"X-CSRFToken": stranger_token})
+    assert other_browser.status_code == 404 and other_browser.is_json
+    bad_token = client.post(f"{pay_path}/emulator", json={"card_token": "4242424242424242"},
+                            headers={"X-CSRFToken": csrf_token})
+    assert bad_token.status_code == 422 and "card_token" in bad_token.get_json()["errors"]
+
+    emulator = app.config["STRIPE_API_BASE"]
+    app.config["STRIPE_API_BASE"] = None
+    try:
+        with_stripe = client.post(f"{pay_path}/emulator", json=body, headers={"X-CSRFToken": csrf_token})
+    finally:
+        app.config["STRIPE_API_BASE"] = emulator
+    assert with_stripe.status_code == 404
