@@ -79,5 +79,9 @@ def sign_in_token() -> str | None:
     return session.get(SIGN_IN)
 
 
+def forget_sign_in() -> None:
+    session.pop(SIGN_IN, None)
+
+
 def forget_everything() -> None:
     session.clear()

@@ -23,7 +23,7 @@ from werkzeug.exceptions import HTTPException
 
 from marketplace.accounts import services as accounts
 from marketplace.accounts.schemas import DataExportSchema
-from marketplace.errors import DomainError, Unauthorized
+from marketplace.errors import DomainError, NotFound, Unauthorized
 from marketplace.http import Id
 from marketplace.limiter import auth_rate_limit, limiter
 from marketplace.links import services as links
@@ -70,7 +70,7 @@ def _signed_in_user():
     try:
         return accounts.authenticate_bearer(token)
     except Unauthorized:
-        visit.forget_everything()
+        visit.forget_sign_in()
         return None
 
 
@@ -153,12 +153,13 @@ def share(slug: str):
     """Make the visitor's own re-share link of the link that brought them (the influencer keeps the
     credit) and offer it to copy; a visitor who came without one gets the page's address."""
     shop = storefronts.get_storefront(slug, _signed_in_user())
+    url = url_for("web.storefront", slug=shop.slug, _external=True)
     code = visit.via(slug)
     if code is not None:
-        link = links.reshare(code, _visitor_id(), _signed_in_user(), {"channel": "other"})
-        url = links.link_view(link)["url"]
-    else:
-        url = url_for("web.storefront", slug=shop.slug, _external=True)
+        try:
+            url = links.link_view(links.reshare(code, _visitor_id(), _signed_in_user(), {"channel": "other"}))["url"]
+        except NotFound:  # the link was disabled since: share the page itself
+            pass
     flash(url, "share")
     return redirect(_back_to(slug) + "#share")
 
