@@ -8,7 +8,7 @@ from typing import Any, Mapping
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from marketplace import cli, limiter, logs, queueing
+from marketplace import cli, limiter, logs, queueing, web
 from marketplace.payments import gateway
 from marketplace.config import load_settings, validate_settings
 from marketplace.db import db
@@ -36,6 +36,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     logs.init_app(app)
     _register_api(app)
+    web.init_app(app)
     cli.init_app(app)
     return app
 

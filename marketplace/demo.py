@@ -175,7 +175,7 @@ def _seed_catalog() -> None:
                 currency="USD",
                 stock=stock,
                 commission_bps=bps,
-                image_urls=[f"https://images.example/{sku.lower()}.jpg"],
+                image_urls=[],  # no image host in the demo: the pages show their placeholder
             )
             session.add(product)
             products[sku] = product

@@ -6,9 +6,10 @@ a three-letter currency column.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 
-from babel.numbers import get_currency_precision, list_currencies
+from babel.numbers import format_currency, get_currency_precision, list_currencies
 
 MAX_AMOUNT = 10**12  # one trillion minor units: far above any real price, far below BIGINT
 
@@ -44,3 +45,9 @@ def allocate(amount: int, weights: list[int]) -> list[int]:
     for index in sorted(range(len(weights)), key=lambda i: -remainders[i])[: amount - sum(parts)]:
         parts[index] += 1
     return [sign * part for part in parts]
+
+
+def format_money(amount: int, currency: str, locale: str = "en_US") -> str:
+    """Minor units as people read them: 4900 USD → "$49.00", 500 JPY → "¥500"."""
+    major = Decimal(amount).scaleb(-get_currency_precision(currency))
+    return format_currency(major, currency, locale=locale)

@@ -397,3 +397,13 @@ def test_clicks_on_a_whole_storefront_are_the_influencers_not_a_brands(app, clie
     mine = client.get(f"{API}/me/reports/performance", query_string={**PERIOD, "group_by": "link"},
                       headers=shop["ana"]["actor"].headers).get_json()
     assert {row["key"]: row["clicks"] for row in mine["rows"]}[link["code"]] == 1
+
+
+def test_a_deleted_account_leaves_orders_that_no_longer_link_to_each_other(app, client, make, story):
+    alice = make.actor("shopper", email="alice@example.com")
+    assert client.delete(f"{API}/me", headers=alice.headers).status_code == 204
+
+    cohorts = {c["handle"]: c for c in report(client, story, path="relationships")["influencers"]}
+    # Alice's two orders are two strangers now: no repeat buyer left in ana's cohort.
+    assert figures(cohorts["ana"], "shoppers", "orders", "repeat_purchase_rate") == (2, 2, 0.0)
+    assert report(client, story)["total"]["revenue"] == 16000  # the books keep the sales

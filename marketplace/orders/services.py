@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, String, cast, literal, or_, select, update
 
 from marketplace.accounts.models import User
 from marketplace.attribution.services import request_attribution
@@ -380,6 +380,34 @@ def orders_of(user: User) -> Select:
     return select(Order).where(Order.shopper_user_id == user.id).order_by(Order.id.desc())
 
 
+def orders_of_person(user: User) -> list[Order]:
+    """The orders a person placed: signed in as ``user``, or anonymously with the account's email."""
+    return list(
+        db.session.scalars(
+            select(Order)
+            .where(or_(Order.shopper_user_id == user.id, Order.email == user.email))
+            .order_by(Order.id)
+        )
+    )
+
+
+def anonymise_orders_of(user: User, placeholder_domain: str) -> None:
+    """Strip a person's data from their orders (the caller commits); lines and amounts stay for the
+    books. Each order gets an address of its own (``erased-order-{id}@{placeholder_domain}``), so
+    nothing links the orders to each other any more, the reports' shopper keys included."""
+    order_ids = db.session.scalars(
+        update(Order)
+        .where(or_(Order.shopper_user_id == user.id, Order.email == user.email))
+        .values(
+            email=literal("erased-order-") + cast(Order.id, String) + literal(f"@{placeholder_domain}"),
+            shopper_user_id=None, visitor_id=None, updated_at=utcnow(),
+        )
+        .returning(Order.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    mark_reports_stale(order_ids)
+
+
 def brand_orders(user: User, brand_id: int, args: dict[str, Any]) -> Select:
     require_member(user, brand_id)
     query = select(Order).where(Order.id.in_(select(OrderLine.order_id).where(OrderLine.brand_id == brand_id)))
@@ -412,11 +440,17 @@ VIEW_FIELDS = (
 )
 
 
-def cancel_order(order_id: int, viewer: User | None, token: str | None) -> Order:
-    """The shopper gives up an unpaid order: its stock is released and its PaymentIntent canceled."""
+def shoppers_order(order_id: int, viewer: User | None, token: str | None) -> Order:
+    """The order, for whoever placed it (its access token or their account); anyone else gets a 404."""
     order = db.session.get(Order, order_id)
     if order is None or not _visible_to(order, viewer, token):
         raise NotFound("order not found")
+    return order
+
+
+def cancel_order(order_id: int, viewer: User | None, token: str | None) -> Order:
+    """The shopper gives up an unpaid order: its stock is released and its PaymentIntent canceled."""
+    order = shoppers_order(order_id, viewer, token)
     if not transition(order, S.CANCELED, "canceled by the shopper"):
         raise Conflict("the order changed meanwhile; read it again", reason="order_changed")
     db.session.commit()
