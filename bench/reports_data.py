@@ -16,18 +16,21 @@ The distributions (docs/benchmarks.md, "Report data set", has the figures of a f
 
 - influencers' popularity is Zipf-like (weight 1/rank): the top 1 % get about a third of
   the clicks and sales; shoppers keep a favourite storefront and brand;
-- orders per shopper are long-tailed around the mean ``orders / shoppers``: close to half
-  buy once, the rest 2 times or more (Pareto tail);
+- orders per shopper are Zipf-like around the mean ``orders / shoppers`` (5 by default):
+  half the shoppers buy once, a few up to 100 times;
 - clicks and orders follow a weekly cycle and peak in November (Black Friday week);
-- 75 % of orders follow a click of their shopper within the smallest window of their
-  brands (sometimes after earlier clicks on other influencers' links); the rest are
-  organic; 8 % use an approved discount code; about 6 % are refunded, half of them fully;
-- 5 % of the clicks are bots and 8 % repeats within the hour (both not counted); the
-  clicks not made by shoppers come from anonymous visitors who never buy.
+- three shoppers in four click share links; 90 % of their orders follow one of their clicks
+  within the smallest window of the order's brands (sometimes after earlier clicks on other
+  influencers' links), and their other clicks fall at random through the year; the other
+  shoppers' orders are organic (no visitor id): about 75 % of orders are attributed;
+- 8 % of orders use an approved discount code; about 6 % are refunded, half of them fully;
+- 5 % of the clicks are bots and 8 % repeats within the hour (both not counted); of the
+  others, 55 % are the shoppers', the rest anonymous visitors' who never buy.
 
-Attribution uses the app's own functions (``attribution.rules.allocate`` and
+Attribution uses the app's own functions (``attribution.rules.allocate`` and ``model_shares``,
 ``attribution.services.once_per_hour``) on exactly the clicks the attribution job would
-read, and commission amounts the ledger's (``commissions.services.split_line`` and
+read (``attribution.services.attribute_orders`` stores the same rows for these orders), and
+commission amounts the ledger's (``commissions.services.split_line`` and
 ``refund_reversal``). Simplified: no brand-specific influencer terms (rates come from the
 product or the brand), payouts are monthly (on the 1st, for influencers with a payout
 account, the lines whose hold ended before; the reversal of an already paid line stays
@@ -76,9 +79,12 @@ DAY = 24 * HOUR
 WINDOWS = ((7, 14, 30, 60, 90), (1, 2, 4, 2, 1))  # attribution window days, weights
 HOLD_DAYS = 30
 BOT_SHARE, REPEAT_SHARE = 0.05, 0.08  # of all clicks
-CLICKED_ORDERS, CODE_ORDERS, REFUNDED_ORDERS = 0.75, 0.08, 0.06
+CLICKING_SHOPPERS = 0.75  # shoppers who arrive through share links; the others never click
+ORDERS_AFTER_A_CLICK = 0.9  # of a clicking shopper's orders: a click within the window comes first
+SHOPPER_CLICK_SHARE = 0.55  # of the human clicks (repeats aside): the shoppers'; the rest are anonymous
+CODE_ORDERS, REFUNDED_ORDERS = 0.08, 0.06
 SHOPPER_ACCOUNTS = 0.15
-BROWSING_CLICKS_PER_SHOPPER = 0.3  # clicks of shoppers that lead to no order
+MAX_ORDERS_PER_SHOPPER = 100
 PAYOUT_ACCOUNTS = 0.85  # influencers who connected a payout account
 PRICES = (900, 1500, 1900, 2500, 3500, 4900, 6900, 8900, 12900, 19900)
 WEEKDAY_WEIGHTS = (1.0, 0.95, 0.95, 1.0, 1.1, 1.3, 1.25)  # Monday first
@@ -353,25 +359,27 @@ class ReportsData:
         return links[bisect.bisect(cumulative, self.rng.random() * cumulative[-1])]
 
     def orders_per_shopper(self) -> list[int]:
-        """Long-tailed: about 45 % buy once, the others 2 or more times (a Pareto tail), summing to the orders wanted."""
+        """Zipf-like, from 1 to ``MAX_ORDERS_PER_SHOPPER`` (P(n) proportional to n^-s, s fitted to the
+        mean ``orders / shoppers``: at 5, half the shoppers buy once and 1 % 50 times or more),
+        summing to the orders wanted."""
         rng, shoppers, orders = self.rng, self.sizes["shoppers"], self.sizes["orders"]
-        mean_repeaters = max((orders / shoppers - 0.45) / 0.55, 2.0)
-        scale = (mean_repeaters - 1.5) / 3  # 2 + int(Pareto(1.5) × scale) has about this mean
-        sizes = [1 if rng.random() < 0.45 else min(2 + int(rng.paretovariate(1.5) * scale), 500) for _ in range(shoppers)]
+        counts = range(1, MAX_ORDERS_PER_SHOPPER + 1)
+        exponent = zipf_exponent(orders / shoppers, MAX_ORDERS_PER_SHOPPER)
+        sizes = rng.choices(counts, [n ** -exponent for n in counts], k=shoppers)
         left = orders - sum(sizes)
-        while left:  # spread the difference over random shoppers, never below one order
-            k = rng.randrange(shoppers)
-            if left > 0:
-                sizes[k] += 1
-                left -= 1
-            elif sizes[k] > 1:
-                sizes[k] -= 1
-                left += 1
+        repeat_buyers = [k for k, n in enumerate(sizes) if n > 1] or list(range(shoppers))
+        while left:  # the sample's difference: one order more or less for random repeat buyers
+            k = rng.choice(repeat_buyers)
+            step = 1 if left > 0 else -1
+            if 1 <= sizes[k] + step <= MAX_ORDERS_PER_SHOPPER:
+                sizes[k] += step
+                left -= step
         return sizes
 
     def plan_shoppers(self) -> None:
-        """Each shopper's orders and clicks: the clicks before a clicked order, some browsing,
-        and repeats within the hour; ``counted`` as the redirect would decide it."""
+        """Each shopper's orders and clicks: the clicks that led to an order, browsing clicks (to
+        make up the shoppers' share of the clicks), and repeats within the hour. A quarter of the
+        shoppers never click: their orders have no visitor id."""
         rng = self.rng
         n = self.sizes["shoppers"]
         self.visitor = [hex_id("shopper", k) for k in range(n)]
@@ -379,15 +387,18 @@ class ReportsData:
         account = [k for k in range(n) if rng.random() < SHOPPER_ACCOUNTS]
         self.shopper_user = {k: first_user + index for index, k in enumerate(account)}
         self.shopper_email = [f"shopper{k}@shoppers.example" for k in range(n)]
-        for k in rng.sample(range(n), max(1, n // 1000)):  # influencers buying as shoppers: self-referrals
-            influencer = self.popular_influencer()
-            self.shopper_email[k] = self.influencer_email[influencer]
-            self.shopper_user[k] = self.influencer_user[influencer]
-        repeat_chance = REPEAT_SHARE / (1 - BOT_SHARE - REPEAT_SHARE)
+        influencer_buying = {}  # shopper -> the influencer it is: buying in their own storefront is a self-referral
+        for k in rng.sample(range(n), max(1, n // 1000)):
+            influencer_buying[k] = self.popular_influencer()
+            self.shopper_email[k] = self.influencer_email[influencer_buying[k]]
+            self.shopper_user[k] = self.influencer_user[influencer_buying[k]]
         self.orders: list[PlannedOrder] = []
         self.shopper_clicks: list[list[tuple[int, int]]] = []  # per shopper, (time, link) in time order
+        favourites, clicking_orders = [], {}
         for k, count in enumerate(self.orders_per_shopper()):
-            favourite = self.popular_influencer()
+            favourite = influencer_buying.get(k) or self.popular_influencer()
+            favourites.append(favourite)
+            clicking = rng.random() < CLICKING_SHOPPERS
             favourite_brand = None
             clicks: list[tuple[int, int]] = []
             for _ in range(count):
@@ -396,16 +407,26 @@ class ReportsData:
                 items = self.pick_items(influencer, favourite_brand)
                 favourite_brand = favourite_brand or items[0][1].brand_id
                 code = self.pick_code(influencer, items) if rng.random() < CODE_ORDERS else None
-                if rng.random() < CLICKED_ORDERS:
+                if clicking and rng.random() < ORDERS_AFTER_A_CLICK:
                     clicks += self.clicks_before(created, influencer, min(self.window[p.brand_id] for _, p, _ in items))
                 self.orders.append(PlannedOrder(created, k, influencer, code, items))
-            for _ in range(int(rng.expovariate(1 / BROWSING_CLICKS_PER_SHOPPER) + 0.5)):
-                clicks.append((self.random_time(), self.link_of(self.popular_influencer())))
+            if clicking:
+                clicking_orders[k] = count
+            self.shopper_clicks.append(clicks)
+        self.orders.sort(key=lambda order: order.created)
+        human_clicks = self.sizes["clicks"] * (1 - BOT_SHARE - REPEAT_SHARE)
+        browsing = max(SHOPPER_CLICK_SHARE * human_clicks - sum(map(len, self.shopper_clicks)), 0)
+        # Browsing grows with the square root of a shopper's orders: a shopper who buys often
+        # clicks more, but not as many times more (or every order would have dozens of touchpoints).
+        per_weight = browsing / max(sum(math.sqrt(count) for count in clicking_orders.values()), 1)
+        repeat_chance = REPEAT_SHARE / (1 - BOT_SHARE - REPEAT_SHARE)
+        for k, clicks in enumerate(self.shopper_clicks):
+            for _ in range(int(math.sqrt(clicking_orders.get(k, 0)) * per_weight + rng.random())):
+                influencer = favourites[k] if rng.random() < 0.5 else self.popular_influencer()
+                clicks.append((self.random_time(), self.link_of(influencer)))
             clicks += [(min(t + rng.randrange(30_000_000, HOUR), self.span - 1), link)
                        for t, link in clicks if rng.random() < repeat_chance]
             clicks.sort()
-            self.shopper_clicks.append(clicks)
-        self.orders.sort(key=lambda order: order.created)
 
     def pick_items(self, influencer: int, favourite_brand: int | None) -> tuple[tuple[int, Product, int], ...]:
         """1 to 3 items of one storefront in one currency, the first often of the shopper's favourite brand."""
@@ -778,6 +799,19 @@ def black_friday(year: int) -> date:
     return first + timedelta(days=(3 - first.weekday()) % 7 + 21 + 1)
 
 
+def zipf_exponent(mean: float, largest: int) -> float:
+    """The s for which n in 1..largest with P(n) proportional to n^-s has this mean (bisection)."""
+    low, high = -5.0, 10.0  # the mean falls as s rises
+    for _ in range(60):
+        s = (low + high) / 2
+        weights = [n ** -s for n in range(1, largest + 1)]
+        if sum(n * w for n, w in enumerate(weights, 1)) / sum(weights) > mean:
+            low = s
+        else:
+            high = s
+    return s
+
+
 def first_days_of_months(start: datetime, end: datetime) -> list[datetime]:
     """Midnight UTC of each first of a month after ``start``, up to ``end``: the payout runs."""
     runs, month = [], datetime(start.year, start.month, 1, tzinfo=timezone.utc)
@@ -824,6 +858,8 @@ def parse_args(argv=None):
 def main(argv=None) -> int:
     args = parse_args(argv)
     sizes = {name: getattr(args, name) or max(MIN_SIZES[name], round(default * args.scale)) for name, default in SIZES.items()}
+    if not sizes["shoppers"] <= sizes["orders"] <= sizes["shoppers"] * MAX_ORDERS_PER_SHOPPER:
+        raise SystemExit(f"every shopper buys 1 to {MAX_ORDERS_PER_SHOPPER} times: orders must be within that of shoppers")
     end = (args.end or datetime.now(timezone.utc)).replace(minute=0, second=0, microsecond=0, tzinfo=timezone.utc)
     log(f"generating into {args.database_url}: " + ", ".join(f"{n:,} {name}" for name, n in sizes.items())
         + f", {args.days} days to {end:%Y-%m-%d %H:%M} UTC, seed {args.seed}")
