@@ -54,12 +54,13 @@ def _register_api(app: Flask) -> None:
     from marketplace.orders.routes import blp as orders_blp
     from marketplace.payments.routes import blp as webhooks_blp
     from marketplace.payouts.routes import blp as payouts_blp
+    from marketplace.reports.routes import blp as reports_blp
     from marketplace.storefronts.routes import blp as storefronts_blp
 
     api = init_api(app)
     domains = (
         accounts_blp, brands_blp, catalog_blp, influencers_blp, storefronts_blp, links_blp, discounts_blp, orders_blp,
-        attribution_blp, commissions_blp, payouts_blp,
+        attribution_blp, commissions_blp, payouts_blp, reports_blp,
     )
     for blp in domains:
         api.register_blueprint(blp, url_prefix="/api/v1")

@@ -3,6 +3,7 @@ from flask import request
 from marketplace.accounts import services
 from marketplace.accounts.schemas import (
     MeSchema,
+    MeUpdateSchema,
     PasswordChangeSchema,
     SignupSchema,
     TokenRequestSchema,
@@ -67,3 +68,12 @@ def change_password(data):
 def me():
     """The signed-in user, with the brands they belong to and their influencer handle"""
     return services.describe_user(current_user())
+
+
+@blp.route("/me", methods=["PATCH"])
+@blp.auth_required()
+@blp.arguments(MeUpdateSchema)
+@blp.response(200, MeSchema)
+def update_me(data):
+    """Change your settings: ``share_with_influencers`` lets the influencers who brought you see your email"""
+    return services.update_me(current_user(), data["share_with_influencers"])

@@ -20,6 +20,13 @@ class UserSchema(Schema):
 class MeSchema(UserSchema):
     brand_ids = ma.fields.List(ma.fields.Integer(), dump_only=True)
     influencer_handle = ma.fields.String(dump_only=True, allow_none=True)
+    share_with_influencers = ma.fields.Boolean(dump_only=True)
+
+
+class MeUpdateSchema(Schema):
+    share_with_influencers = ma.fields.Boolean(
+        required=True, metadata={"description": "Let the influencers who brought you see your email in their reports"}
+    )
 
 
 class PasswordChangeSchema(Schema):

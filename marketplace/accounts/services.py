@@ -160,4 +160,12 @@ def describe_user(user: User) -> dict:
         "created_at": user.created_at,
         "brand_ids": list(brand_ids),
         "influencer_handle": handle,
+        "share_with_influencers": user.share_with_influencers,
     }
+
+
+def update_me(user: User, share_with_influencers: bool) -> dict:
+    """The signed-in user's own settings: for now, whether influencers may see who they are."""
+    user.share_with_influencers = share_with_influencers
+    db.session.commit()
+    return describe_user(user)

@@ -57,6 +57,7 @@ from marketplace.links.clicks import REPEAT_WINDOW, drain_clicks
 from marketplace.links.models import Click, ShareLink
 from marketplace.orders.models import Order, OrderLine, OrderStatus
 from marketplace.queueing import FOLLOW_UP_RETRY, coalesced_job_started, enqueue_after_commit, get_redis
+from marketplace.reports.stale import mark_stale as mark_reports_stale
 
 log = logging.getLogger(__name__)
 
@@ -394,6 +395,7 @@ class CreditWriter:
         session.execute(delete(attributions).where(attributions.c.order_id.in_(order_ids)))
         insert_rows(attributions, self.attributions)
         record_commissions(self.orders)  # credits and their commissions agree, in one transaction
+        mark_reports_stale(order_ids)
         self.__init__()
 
 
