@@ -23,6 +23,7 @@ The distributions (docs/benchmarks.md, "Report data set", has the figures of a f
   within the smallest window of the order's brands (sometimes after earlier clicks on other
   influencers' links), and their other clicks fall at random through the year; the other
   shoppers' orders are organic (no visitor id): about 75 % of orders are attributed;
+- 15 % of the shoppers have an account (30 % of those consent to be named to influencers);
 - 8 % of orders use an approved discount code; about 6 % are refunded, half of them fully;
 - 5 % of the clicks are bots and 8 % repeats within the hour (both not counted); of the
   others, 55 % are the shoppers', the rest anonymous visitors' who never buy.
@@ -84,6 +85,7 @@ ORDERS_AFTER_A_CLICK = 0.9  # of a clicking shopper's orders: a click within the
 SHOPPER_CLICK_SHARE = 0.55  # of the human clicks (repeats aside): the shoppers'; the rest are anonymous
 CODE_ORDERS, REFUNDED_ORDERS = 0.08, 0.06
 SHOPPER_ACCOUNTS = 0.15
+SHOPPER_CONSENT = 0.3  # of the shopper accounts: may be named to the influencers who brought them
 MAX_ORDERS_PER_SHOPPER = 100
 PAYOUT_ACCOUNTS = 0.85  # influencers who connected a payout account
 PRICES = (900, 1500, 1900, 2500, 3500, 4900, 6900, 8900, 12900, 19900)
@@ -748,8 +750,10 @@ class ReportsData:
         self.write_discount_codes()
         t0 = self.start - timedelta(days=30)
         own = sorted((user, k) for k, user in self.shopper_user.items() if self.shopper_email[k].endswith("@shoppers.example"))
-        self.loader.copy("users", ("id", "email", "password_hash", "role", "is_active", "created_at", "updated_at"),
-                         ((user, self.shopper_email[k], PASSWORD_HASH, "shopper", True, t0, t0) for user, k in own))
+        self.loader.copy("users", ("id", "email", "password_hash", "role", "is_active", "share_with_influencers", "created_at",
+                                   "updated_at"),
+                         ((user, self.shopper_email[k], PASSWORD_HASH, "shopper", True, self.rng.random() < SHOPPER_CONSENT,
+                           t0, t0) for user, k in own))
 
 
 class Buffers:
