@@ -540,7 +540,7 @@ class ReportsData:
         self.next_id = Counter()
         self.payout_runs = first_days_of_months(self.start, self.end)
         self.payout_account = {i for i in self.influencer_ids if self.rng.random() < PAYOUT_ACCOUNTS}
-        self.payouts: Counter = Counter()  # (run, influencer, currency) -> amount
+        self.payouts: Counter = Counter()  # payout id -> amount
         out = Buffers(self.loader, ORDER_TABLES)
         for order_id, order in enumerate(self.orders, 1):
             self.store_order(order_id, order, out)
