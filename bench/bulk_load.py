@@ -52,7 +52,8 @@ class CopyLoader:
         """Sequences past the ids written, so the app's own inserts do not collide with them."""
         with self.conn.cursor() as cur:
             for table in tables:
-                cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT coalesce(max(id), 0) + 1 FROM {table}), false)")
+                cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                            f" (SELECT coalesce(max(id), 0) + 1 FROM {table}), false)")
 
 
 def vacuum_analyze(conn) -> None:

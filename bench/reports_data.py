@@ -617,7 +617,8 @@ class ReportsData:
         k = order.shopper
         clicks = self.shopper_clicks[k]
         longest = max(self.window[line.product.brand_id] for line in lines) * DAY
-        found = clicks[bisect.bisect_left(clicks, (order.created - longest,)):bisect.bisect_right(clicks, (order.created, math.inf))]
+        since, until = bisect.bisect_left(clicks, (order.created - longest,)), bisect.bisect_right(clicks, (order.created, math.inf))
+        found = clicks[since:until]
         touchpoints = once_per_hour([Touchpoint(self.link_influencer[link], self.at(t), link) for t, link in found])
         split_by_window: dict[int, tuple] = {}
         credited = 0
@@ -688,10 +689,11 @@ class ReportsData:
             state = reversal_state = "approved" if hold_until <= self.end else "pending"
         sale_id = self.new_id("commission_lines")
         updated = run_date if state == "paid" else hold_until if state == "approved" else attributed
-        out.add("commission_lines", (sale_id, "sale", state, "self-referral: the buyer is the influencer" if self_referral else None,
-                                     self_referral, influencer, line.product.brand_id, order_id, line.id, None, currency,
-                                     amount, line.total, ppm, line.product.commission_bps, line.product.commission_source,
-                                     hold_until, payout_id, attributed, updated))
+        reason = "self-referral: the buyer is the influencer" if self_referral else None
+        out.add("commission_lines", (sale_id, "sale", state, reason, self_referral, influencer, line.product.brand_id,
+                                     order_id, line.id, None, currency, amount, line.total, ppm,
+                                     line.product.commission_bps, line.product.commission_source, hold_until, payout_id,
+                                     attributed, updated))
         if reversal:
             paid_back_later = state == "paid" and not reversed_before_run  # owed back, netted in a later payout
             out.add("commission_lines", (self.new_id("commission_lines"), "refund", reversal_state,
