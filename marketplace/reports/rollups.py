@@ -43,6 +43,10 @@ BATCH_SIZE = 1000
 JOB_SECONDS = 120
 CLICKS_WATERMARK = "clicks"
 SOLD = frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED})
+LINE_COLUMNS = (  # what the rows and commissions.Rates read of a line
+    "id", "order_id", "brand_id", "product_id", "storefront_id", "currency", "line_total", "refunded_amount",
+    "quantity", "commission_bps", "commission_source",
+)
 
 
 def hour_of(column):
@@ -104,13 +108,17 @@ def rebuild_sales(order_ids: list[int]) -> None:
     session.execute(delete(ReportSale).where(ReportSale.order_id.in_(order_ids)))
     if not orders:
         return
-    lines = session.scalars(select(OrderLine).where(OrderLine.order_id.in_(list(orders))).order_by(OrderLine.id)).all()
+    # Rows, not ORM objects: a batch reads about ten shares per line.
+    lines = session.execute(
+        select(*(OrderLine.__table__.c[name] for name in LINE_COLUMNS))
+        .where(OrderLine.order_id.in_(list(orders))).order_by(OrderLine.id)
+    ).all()
     models = dict(session.execute(
         select(OrderAttribution.order_id, OrderAttribution.model).where(OrderAttribution.order_id.in_(list(orders)))
     ).all())
-    shares: dict[int, list[AttributionShare]] = defaultdict(list)
-    for share in session.scalars(
-        select(AttributionShare).where(AttributionShare.order_id.in_(list(orders))).order_by(AttributionShare.id)
+    shares: dict[int, list] = defaultdict(list)
+    for share in session.execute(
+        select(AttributionShare.__table__).where(AttributionShare.order_id.in_(list(orders))).order_by(AttributionShare.id)
     ):
         shares[share.order_line_id].append(share)
     ledger = {
@@ -139,7 +147,7 @@ def rebuild_sales(order_ids: list[int]) -> None:
     insert_rows(ReportSale.__table__, rows)
 
 
-def _line_rows(line: OrderLine, base: dict, shares: list[AttributionShare], model: str | None, ledger, rates) -> list[dict]:
+def _line_rows(line, base: dict, shares: list, model: str | None, ledger, rates) -> list[dict]:
     """The line's rows: one per share, each variant's gross, refunds and units split by its
     parts per million; or, with no shares, one organic row holding the whole line."""
     if not shares:
