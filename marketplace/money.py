@@ -34,7 +34,7 @@ def allocate(amount: int, weights: list[int]) -> list[int]:
     one unit at a time to the largest remainders (ties to the earlier part). All zeros when
     the weights are. A negative amount is split as its opposite."""
     total = sum(weights)
-    if total == 0:
+    if total == 0 or amount == 0:
         return [0] * len(weights)
     sign, amount = (-1, -amount) if amount < 0 else (1, amount)
     parts, remainders = [], []
