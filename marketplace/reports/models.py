@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.attribution.rules import MODELS
@@ -13,6 +13,7 @@ from marketplace.db import Base, MinorUnits, utcnow
 
 # The stored credits (what the ledger commissioned), then each model's own view of the same lines.
 VARIANTS = ("credited", *MODELS)
+COUNTED_ROWS = "credited_ppm > 0 OR influencer_id IS NULL"
 
 
 class ReportSale(Base):
@@ -23,9 +24,16 @@ class ReportSale(Base):
 
     __tablename__ = "report_sales"
     __table_args__ = (
+        # Every row, for reports under another model; then, partial, the rows that hold the stored
+        # credits' money (credited shares and organic lines: about one in ten rows), which the
+        # default reports, cohorts and influencer views read.
         Index("ix_report_sales_brand_id_paid_at", "brand_id", "paid_at"),
-        Index("ix_report_sales_influencer_id_paid_at", "influencer_id", "paid_at"),
-        Index("ix_report_sales_brand_id_shopper_key_paid_at", "brand_id", "shopper_key", "paid_at"),
+        Index("ix_report_sales_counted_brand_id_paid_at", "brand_id", "paid_at",
+              postgresql_where=text(COUNTED_ROWS), sqlite_where=text(COUNTED_ROWS)),
+        Index("ix_report_sales_counted_brand_id_shopper_key_paid_at", "brand_id", "shopper_key", "paid_at",
+              postgresql_where=text(COUNTED_ROWS), sqlite_where=text(COUNTED_ROWS)),
+        Index("ix_report_sales_credited_influencer_id_paid_at", "influencer_id", "paid_at",
+              postgresql_where=text("credited_ppm > 0"), sqlite_where=text("credited_ppm > 0")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

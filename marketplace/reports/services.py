@@ -46,6 +46,9 @@ BRAND_GROUPS = ("influencer", "channel", "product", "storefront", "campaign", "d
 INFLUENCER_GROUPS = ("link", "channel", "product", "brand", "day")
 TIME_GROUPS = ("day", "week", "month")
 LINK_GROUPS = ("channel", "campaign", "link")  # read from the sale's link
+# The rows that hold the stored credits' money: credited shares and organic lines (a line's other
+# rows are other models' touchpoints, zero here). Partial indexes cover exactly these.
+COUNTED = or_(ReportSale.credited_ppm > 0, ReportSale.influencer_id.is_(None))
 COHORT_DAYS = (30, 90, 365)
 ORGANIC = "organic"
 
@@ -331,7 +334,7 @@ def _ordered_keys(group_by: str, keys, revenue_of) -> list:
 
 
 def _pick_currency(where, currency: str | None) -> tuple[str | None, list[dict]]:
-    totals = _currency_totals(where)
+    totals = _currency_totals([*where, COUNTED])
     if currency is None:
         currency = totals[0]["currency"] if totals else None
     return currency, totals
@@ -345,7 +348,8 @@ def attribution_report(user: User, brand_id: int, p: Period, group_by: str, mode
     variant = model or "credited"
     in_period = [ReportSale.brand_id == brand_id, ReportSale.paid_at >= p.start, ReportSale.paid_at < p.end]
     currency, currency_totals = _pick_currency(in_period, currency)
-    where = [*in_period, ReportSale.currency == currency]
+    holding = COUNTED if variant == "credited" else or_(getattr(ReportSale, f"{variant}_ppm") > 0, ReportSale.influencer_id.is_(None))
+    where = [*in_period, ReportSale.currency == currency, holding]
     links = _brand_link_ids(brand_id)
     clicks = _clicks(links, p, group_by)
     visitors = _visitors(links, p, group_by)
@@ -465,6 +469,7 @@ def _cohort_rows(where_cohort, p: Period):
             ReportSale.credited_gross, ReportSale.credited_refunds, firsts.c.first_at,
         )
         .join(firsts, and_(firsts.c.brand_id == ReportSale.brand_id, firsts.c.shopper_key == ReportSale.shopper_key))
+        .where(*where_cohort)
         .order_by(ReportSale.brand_id, ReportSale.shopper_key, ReportSale.paid_at, ReportSale.order_id)
     ).all()
 
@@ -531,7 +536,7 @@ def relationships_report(user: User, brand_id: int, p: Period, currency: str | N
     require_member(user, brand_id)
     in_period = [ReportSale.brand_id == brand_id, ReportSale.paid_at >= p.start, ReportSale.paid_at < p.end]
     currency, currency_totals = _pick_currency(in_period, currency)
-    rows = _cohort_rows([ReportSale.brand_id == brand_id, ReportSale.currency == currency], p)
+    rows = _cohort_rows([ReportSale.brand_id == brand_id, ReportSale.currency == currency, COUNTED], p)
     by_influencer: dict[int | None, list[Shopper]] = defaultdict(list)
     for _, shopper in _shoppers(rows):
         by_influencer[shopper.acquired_by].append(shopper)
@@ -588,7 +593,7 @@ def _recommendation_quality(brand_id: int, p: Period, currency: str) -> dict[int
     """For the brand's products each influencer sold in the period: the share of the gross
     refunded, and the reorder rate: the share of the (shopper, product) pairs they sold that
     the shopper bought in more than one order, from the period's start on, from anyone."""
-    in_period = (ReportSale.brand_id == brand_id, ReportSale.currency == currency, ReportSale.paid_at >= p.start)
+    in_period = (ReportSale.brand_id == brand_id, ReportSale.currency == currency, ReportSale.paid_at >= p.start, COUNTED)
     pair = {"partition_by": [ReportSale.shopper_key, ReportSale.product_id]}
     rows = select(  # each row, and whether its (shopper, product) pair spans more than one order
         ReportSale.influencer_id, ReportSale.shopper_key, ReportSale.product_id, ReportSale.credited_ppm, ReportSale.paid_at,
@@ -629,7 +634,8 @@ def _influencer_of(user: User) -> InfluencerProfile:
 
 def performance_report(user: User, p: Period, group_by: str, currency: str | None) -> dict:
     influencer = _influencer_of(user)
-    in_period = [ReportSale.influencer_id == influencer.id, ReportSale.paid_at >= p.start, ReportSale.paid_at < p.end]
+    in_period = [ReportSale.influencer_id == influencer.id, ReportSale.paid_at >= p.start, ReportSale.paid_at < p.end,
+                 ReportSale.credited_ppm > 0]
     currency, currency_totals = _pick_currency(in_period, currency)
     where = [*in_period, ReportSale.currency == currency]
     links = select(ShareLink.id).where(ShareLink.influencer_id == influencer.id)
@@ -661,7 +667,7 @@ def my_relationships(user: User, p: Period) -> dict:
     only; shoppers who chose to share themselves are listed by email."""
     influencer = _influencer_of(user)
     theirs = select(ReportSale.shopper_key).where(ReportSale.influencer_id == influencer.id, ReportSale.credited_ppm > 0)
-    rows = _cohort_rows([ReportSale.shopper_key.in_(theirs)], p)  # their buyers, at any brand: narrowed below
+    rows = _cohort_rows([ReportSale.shopper_key.in_(theirs), COUNTED], p)  # their buyers, at any brand: narrowed below
     mine = [(brand_id, s) for brand_id, s in _shoppers(rows) if s.acquired_by == influencer.id]
     sharing = _sharing_shoppers({s.key for _, s in mine})
     by_brand: dict[int, list[Shopper]] = defaultdict(list)
