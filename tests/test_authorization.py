@@ -341,6 +341,10 @@ def check_delete_account(client, world, actor, response):
     assert client.get(f"{API}/me", headers=world.actors[actor].headers).status_code == 401
 
 
+def check_update_me(client, world, actor, response):
+    assert get_json(client, f"{API}/me", world.actors[actor].headers)["share_with_influencers"] is True
+
+
 def check_change_password(client, world, actor, response):
     assert response.data == b""
     me = client.get(f"{API}/me", headers=world.actors[actor].headers)
@@ -586,6 +590,7 @@ ROUTES: dict[str, Route] = {
         check_change_password,
     ),
     "delete_account": Route("DELETE", lambda w: f"{API}/me", None, check_delete_account),
+    "update_me": Route("PATCH", lambda w: f"{API}/me", lambda w: {"share_with_influencers": True}, check_update_me),
 }
 
 # Routes that are public by design: they are how a caller gets a token in the first place,
@@ -781,6 +786,13 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "brand_owner": 204,
         "shop_owner": 204,
         "admin": 204,
+    },
+    "update_me": {  # each signed-in user changes their own settings, and only theirs
+        "anon": UNAUTHENTICATED,
+        "shopper": 200,
+        "influencer": 200,
+        "brand_owner": 200,
+        "admin": 200,
     },
     # Only shoppers delete their own account; the others have books to keep (tests/test_privacy.py).
     "delete_account": {
