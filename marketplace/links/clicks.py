@@ -19,6 +19,7 @@ import json
 import logging
 import re
 import secrets
+import threading
 import time
 import uuid
 from datetime import date, datetime, timedelta
@@ -27,6 +28,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from psycopg.errors import UniqueViolation
+from redis.exceptions import ConnectionError as RedisConnectionError, ResponseError
 from sqlalchemy import or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -100,12 +102,62 @@ def record_click(link_id: int, visitor_id: str, user_agent: str, ip: str | None,
         if redis is None:
             store_clicks([click])
         else:
-            redis.rpush(BUFFER_KEY, json.dumps(click))
+            _appender(redis).append(json.dumps(click))
         return True
     except Exception:
         db.session.rollback()
         log.exception("click on link %s not recorded", link_id, extra={"metric": "click_record_failures"})
         return False
+
+
+class ClickAppender:
+    """RPUSHes clicks onto the buffer without waiting for Redis's reply.
+
+    Each click is one ``RPUSH`` written to a connection this process keeps for it; the redirect
+    answers once the command is in the socket's send buffer (a worker killed at that point still
+    has the kernel deliver it), not after Redis replied. Replies are read on later appends, once
+    they have arrived: an error reply is logged and counted then. If the connection breaks, the
+    click being sent and those whose replies were not read yet are logged and counted as not
+    recorded (some of them may have been), and the next append connects again."""
+
+    def __init__(self, redis) -> None:
+        self.redis = redis
+        self._connection = None
+        self._unconfirmed = 0
+        self._lock = threading.Lock()  # one connection per process, whatever gunicorn's threads
+
+    def append(self, entry: str) -> None:
+        with self._lock:
+            sent = 0
+            try:
+                if self._connection is None:
+                    self._connection = self.redis.connection_pool.make_connection()
+                self._connection.send_command("RPUSH", BUFFER_KEY, entry)
+                sent = 1
+                self._unconfirmed += 1
+                self._read_replies()
+            except RedisConnectionError:
+                unconfirmed, self._unconfirmed = self._unconfirmed - sent, 0
+                self._connection.disconnect()
+                if unconfirmed:
+                    log.error("Redis connection lost: %d earlier clicks unconfirmed, perhaps not recorded", unconfirmed,
+                              extra={"metric": "click_record_failures", "count": unconfirmed})
+                raise  # this click: record_click logs and counts it
+
+    def _read_replies(self) -> None:
+        while self._unconfirmed and self._connection.can_read(timeout=0):
+            self._unconfirmed -= 1
+            try:
+                self._connection.read_response()
+            except ResponseError:
+                log.exception("a buffered click was refused by Redis", extra={"metric": "click_record_failures", "count": 1})
+
+
+def _appender(redis) -> ClickAppender:
+    appender = current_app.extensions.get("click_appender")
+    if appender is None or appender.redis is not redis:
+        appender = current_app.extensions["click_appender"] = ClickAppender(redis)
+    return appender
 
 
 def store_clicks(clicks: list[dict[str, Any]]) -> int:
