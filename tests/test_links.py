@@ -297,6 +297,20 @@ def test_a_lost_redis_connection_is_counted_and_the_next_click_reconnects(client
     assert f"click on link {clicks_link_id(app)} not recorded" in failures  # (and the first click, if its reply was unread)
 
 
+def test_at_exit_the_appender_waits_for_its_replies_then_disconnects(client, app, redis, shop):
+    code = create_link(client, shop).get_json()["code"]
+    for _ in range(3):
+        client.get(f"/r/{code}", headers={"User-Agent": DESKTOP})
+    appender = app.extensions["click_appender"]
+
+    appender.close()
+
+    assert redis.llen(BUFFER_KEY) == 3
+    if not isinstance(redis, fakeredis.FakeRedis):  # (fakeredis's replies are not readable without blocking)
+        assert appender._unconfirmed == 0
+    assert appender._connection._sock is None
+
+
 def test_an_error_reply_is_read_later_logged_and_counted(client, app, redis, shop, caplog):
     if isinstance(redis, fakeredis.FakeRedis):
         pytest.skip("fakeredis's connections never report a reply as readable without blocking")

@@ -13,6 +13,7 @@ nothing.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import hmac
 import json
@@ -114,11 +115,14 @@ class ClickAppender:
     """RPUSHes clicks onto the buffer without waiting for Redis's reply.
 
     Each click is one ``RPUSH`` written to a connection this process keeps for it; the redirect
-    answers once the command is in the socket's send buffer (a worker killed at that point still
-    has the kernel deliver it), not after Redis replied. Replies are read on later appends, once
-    they have arrived: an error reply is logged and counted then. If the connection breaks, the
-    click being sent and those whose replies were not read yet are logged and counted as not
-    recorded (some of them may have been), and the next append connects again."""
+    answers once the command is written to the socket, not after Redis replied (a round trip of
+    system calls and waiting saved per redirect: docs/benchmarks.md). Replies are read on later
+    appends, once they have arrived: an error reply is logged and counted then. If the connection
+    breaks, the click being sent and those whose replies were not read yet are logged and counted
+    as not recorded (some of them may have been), and the next append connects again. At exit
+    (gunicorn recycling or stopping a worker), ``close`` waits for the replies still due. The
+    trade-off: a worker killed outright (SIGKILL, out of memory, a crash) within about one Redis
+    round trip of answering can lose the clicks Redis had not read yet, uncounted."""
 
     def __init__(self, redis) -> None:
         self.redis = redis
@@ -144,8 +148,21 @@ class ClickAppender:
                               extra={"metric": "click_record_failures", "count": unconfirmed})
                 raise  # this click: record_click logs and counts it
 
-    def _read_replies(self) -> None:
-        while self._unconfirmed and self._connection.can_read(timeout=0):
+    def close(self) -> None:
+        """Wait (a little) for the replies still due, then disconnect: at the process's exit. A socket
+        closed with unread replies is reset, which can drop the clicks Redis has not read yet."""
+        with self._lock:
+            if self._connection is None:
+                return
+            try:
+                self._read_replies(timeout=1)
+            except RedisConnectionError:
+                log.exception("%d clicks unconfirmed at exit, perhaps not recorded", self._unconfirmed,
+                              extra={"metric": "click_record_failures", "count": self._unconfirmed})
+            self._connection.disconnect()
+
+    def _read_replies(self, timeout: float = 0) -> None:
+        while self._unconfirmed and self._connection.can_read(timeout=timeout):
             self._unconfirmed -= 1
             try:
                 self._connection.read_response()
@@ -156,7 +173,10 @@ class ClickAppender:
 def _appender(redis) -> ClickAppender:
     appender = current_app.extensions.get("click_appender")
     if appender is None or appender.redis is not redis:
+        if appender is not None:
+            atexit.unregister(appender.close)
         appender = current_app.extensions["click_appender"] = ClickAppender(redis)
+        atexit.register(appender.close)  # gunicorn's workers exit through the interpreter (max_requests, SIGTERM)
     return appender
 
 
