@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import bisect
-import hashlib
 import random
 import sys
 import time
@@ -35,7 +34,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from read_paths import check_postgres_empty, log, run_flask, server_env  # noqa: E402
+from bulk_load import PASSWORD_HASH, CopyLoader, hex_id, migrate_empty_database, psycopg_url, vacuum_analyze  # noqa: E402
+from read_paths import log  # noqa: E402
 
 BRANDS = 20
 PRODUCTS_PER_BRAND = 25
@@ -46,16 +46,6 @@ RESHARES = 1000
 BOT_VISITORS = 2000
 WINDOWS = (7, 14, 30, 30, 30, 60, 90)  # days, one per brand in turn
 CHANNELS = ("instagram", "tiktok", "youtube", "blog", "email", "sms", "twitter")
-PASSWORD_HASH = "$argon2id$v=19$m=65536,t=3,p=4$YmVuY2hiZW5jaA$YmVuY2hiZW5jaGJlbmNoYmVuY2g"  # logs nobody in
-
-
-def psycopg_url(url: str) -> str:
-    """The libpq form of a SQLAlchemy URL."""
-    return url.replace("postgresql+psycopg://", "postgresql://", 1)
-
-
-def _hex(*parts) -> str:
-    return hashlib.blake2b(":".join(map(str, parts)).encode(), digest_size=16).hexdigest()
 
 
 class Generator:
@@ -65,21 +55,8 @@ class Generator:
         self.visitors, self.clicks, self.orders, self.days = visitors, clicks, orders, days
         self.end = end
         self.start = end - timedelta(days=days)
-        self.counts: dict[str, int] = {}
-
-    def copy(self, table: str, columns: tuple[str, ...], rows) -> int:
-        n = 0
-        with self.conn.cursor() as cur:
-            with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-                    n += 1
-        self.counts[table] = self.counts.get(table, 0) + n
-        return n
-
-    def fix_sequence(self, table: str) -> None:
-        with self.conn.cursor() as cur:
-            cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+        self.loader = CopyLoader(conn)
+        self.copy = self.loader.copy
 
     # ------------------------------------------------------------------ catalog and people
 
@@ -170,7 +147,7 @@ class Generator:
             influencer = self.link_influencer[parent]
             self.link_influencer[link_id] = influencer
             depth[link_id] = depth[parent] + 1
-            rows.append((link_id, f"L{link_id:07d}", influencer, influencer, _hex("v", link_id), parent, depth[link_id],
+            rows.append((link_id, f"L{link_id:07d}", influencer, influencer, hex_id("v", link_id), parent, depth[link_id],
                          "sms", None, True, t0))
         self.copy(
             "share_links",
@@ -202,7 +179,7 @@ class Generator:
             if sizes[v] + step >= 1:
                 sizes[v] += step
                 left -= step
-        self.visitor_ids = [_hex("visitor", v) for v in range(self.visitors)]
+        self.visitor_ids = [hex_id("visitor", v) for v in range(self.visitors)]
         self.visitor_clicks: list[list[tuple[datetime, int]]] = [[] for _ in range(self.visitors)]  # counted (at, link)
         cumulative = list(self._cumulate(self.link_weights))
         uid = 0
@@ -230,13 +207,13 @@ class Generator:
                     self.visitor_clicks[v].append((at, link))
                 uid += 1
                 yield (f"{uid:032x}", link, vid, at, "l.instagram.com" if link % 3 else None,
-                       "mobile" if mobile else "desktop", "Chrome" if mobile else "Firefox", _hex("ip", v)[:32], False, counted)
+                       "mobile" if mobile else "desktop", "Chrome" if mobile else "Firefox", hex_id("ip", v)[:32], False, counted)
         for n in range(self.clicks - human_clicks):  # bots: never counted
             uid += 1
             b = n % BOT_VISITORS
             link = self.link_ids[bisect.bisect(cumulative, rng.random() * cumulative[-1])]
             at = self.start + timedelta(seconds=rng.random() * span)
-            yield (f"{uid:032x}", link, _hex("bot", b), at, None, "bot", "Googlebot", _hex("botip", b)[:32], True, False)
+            yield (f"{uid:032x}", link, hex_id("bot", b), at, None, "bot", "Googlebot", hex_id("botip", b)[:32], True, False)
 
     @staticmethod
     def _cumulate(weights):
@@ -276,7 +253,7 @@ class Generator:
                 self.order_kinds["clicked"] += 1
             else:
                 created = self.start + timedelta(seconds=rng.random() * (self.end - self.start).total_seconds())
-                visitor = None if rng.random() < 0.5 else _hex("never-clicked", order_id)
+                visitor = None if rng.random() < 0.5 else hex_id("never-clicked", order_id)
                 influencer = rng.choice(self.influencer_ids)
                 self.order_kinds["organic"] += 1
             storefront = influencer
@@ -298,7 +275,7 @@ class Generator:
                 lines.append((len(lines) + 1, order_id, pid, brand, item_id, storefront, influencer, f"Product {pid}",
                               f"SKU-{pid}", price, "USD", quantity, discount, line_total, 1000, 0, 0))
             paid = created + timedelta(seconds=rng.randint(5, 600))
-            orders.append((order_id, storefront, influencer, None, email, visitor, _hex("token", order_id) * 2, "paid",
+            orders.append((order_id, storefront, influencer, None, email, visitor, hex_id("token", order_id) * 2, "paid",
                            "USD", total, code_id, discount_total, 0, created + timedelta(minutes=30),
                            f"pi_bench_{order_id}", paid, False, created, paid))
         self.copy(
@@ -328,11 +305,10 @@ class Generator:
             step()
             self.conn.commit()
             log(f"  {name}: {time.perf_counter() - started:.1f} s")
-        for table in ("users", "brands", "influencer_profiles", "storefronts", "products", "storefront_items",
-                      "discount_codes", "share_links", "clicks", "orders", "order_lines"):
-            self.fix_sequence(table)
+        self.loader.fix_sequences(("users", "brands", "influencer_profiles", "storefronts", "products", "storefront_items",
+                                   "discount_codes", "share_links", "clicks", "orders", "order_lines"))
         self.conn.commit()
-        return {"rows": self.counts, "orders": self.order_kinds, "start": self.start, "end": self.end}
+        return {"rows": self.loader.counts, "orders": self.order_kinds, "start": self.start, "end": self.end}
 
 
 def generate(database_url: str, *, visitors: int = 100_000, clicks: int = 1_000_000, orders: int = 20_000,
@@ -340,16 +316,12 @@ def generate(database_url: str, *, visitors: int = 100_000, clicks: int = 1_000_
     """Fill an empty PostgreSQL database (``flask db upgrade`` first); returns what was written."""
     import psycopg
 
-    check_postgres_empty(database_url)
     started = time.perf_counter()
-    run_flask(["db", "upgrade"], server_env(database_url, 1, 1, 0))
+    migrate_empty_database(database_url)
     end = end or datetime.now(timezone.utc).replace(microsecond=0)
     with psycopg.connect(psycopg_url(database_url)) as conn:
         result = Generator(conn, visitors=visitors, clicks=clicks, orders=orders, days=days, seed=seed, end=end).run()
-        analyze_started = time.perf_counter()
-        conn.autocommit = True
-        conn.execute("VACUUM ANALYZE")  # as autovacuum soon would after a bulk load: statistics and visibility map
-        log(f"  VACUUM ANALYZE: {time.perf_counter() - analyze_started:.1f} s")
+        vacuum_analyze(conn)
     result["seconds"] = time.perf_counter() - started
     return result
 

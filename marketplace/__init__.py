@@ -8,7 +8,7 @@ from typing import Any, Mapping
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from marketplace import cli, limiter, logs, queueing
+from marketplace import cli, limiter, logs, queueing, web
 from marketplace.payments import gateway
 from marketplace.config import load_settings, validate_settings
 from marketplace.db import db
@@ -32,6 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     logs.init_app(app)
     _register_api(app)
+    web.init_app(app)
     cli.init_app(app)
 
     from marketplace.links.hot_path import RedirectHotPath
@@ -57,12 +58,13 @@ def _register_api(app: Flask) -> None:
     from marketplace.orders.routes import blp as orders_blp
     from marketplace.payments.routes import blp as webhooks_blp
     from marketplace.payouts.routes import blp as payouts_blp
+    from marketplace.reports.routes import blp as reports_blp
     from marketplace.storefronts.routes import blp as storefronts_blp
 
     api = init_api(app)
     domains = (
         accounts_blp, brands_blp, catalog_blp, influencers_blp, storefronts_blp, links_blp, discounts_blp, orders_blp,
-        attribution_blp, commissions_blp, payouts_blp,
+        attribution_blp, commissions_blp, payouts_blp, reports_blp,
     )
     for blp in domains:
         api.register_blueprint(blp, url_prefix="/api/v1")

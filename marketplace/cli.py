@@ -32,7 +32,7 @@ def create_admin(email: str, password: str) -> None:
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo() -> None:
-    """Load demo brands, products, influencers and storefronts (idempotent)."""
+    """Load demo brands, products, influencers, storefronts and four months of clicks and orders (idempotent)."""
     from marketplace.demo import seed
 
     created = seed()
@@ -157,10 +157,33 @@ def run_payouts_command() -> None:
     click.echo(", ".join(f"{count} {name.replace('_', ' ')}" for name, count in counts.items()))
 
 
+reports_cli = AppGroup("reports", help="The reports' rollups.")
+
+
+@reports_cli.command("rebuild")
+def rebuild_reports_command() -> None:
+    """Empty the report rollups and rebuild them from the raw tables (clicks, orders, credits, ledger)."""
+    import time
+
+    from marketplace.reports.rollups import rebuild
+
+    started = time.perf_counter()
+    counts = rebuild()
+    click.echo(f"{counts['orders']} orders and {counts['clicks']} clicks rolled up in {time.perf_counter() - started:.1f} s")
+
+
+@reports_cli.command("refresh")
+def refresh_reports_command() -> None:
+    """Roll up what changed since the jobs last ran: stale orders, new clicks (the jobs do it as it happens)."""
+    from marketplace.reports.rollups import refresh_stale, roll_up_clicks
+
+    click.echo(f"{refresh_stale()} orders and {roll_up_clicks()} clicks rolled up")
+
+
 def init_app(app: Flask) -> None:
     import marketplace.models  # noqa: F401 - complete metadata for autogenerate
 
     Migrate(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
     for command in (create_admin, seed_demo, prune_tokens, payments_cli, attribution_cli, links_cli,
-                    commissions_cli, payouts_cli):
+                    commissions_cli, payouts_cli, reports_cli):
         app.cli.add_command(command)

@@ -66,6 +66,10 @@ def load_settings(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         # How many reverse proxies (load balancer, ingress) sit in front and set X-Forwarded-*.
         "TRUSTED_PROXY_COUNT": _int(env, "TRUSTED_PROXY_COUNT", 0),
         "MAX_CONTENT_LENGTH": _int(env, "MAX_CONTENT_LENGTH", 1024 * 1024),
+        # The pages' session cookie (cart, orders just placed, sign-in): HTTPS-only outside development.
+        "SESSION_COOKIE_SECURE": environment not in ("development", "testing"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
         "LOG_FORMAT": env.get("LOG_FORMAT", "json" if environment == "production" else "text"),
         # Stripe. Without a secret key the app uses localstripe, the local emulator that
@@ -74,8 +78,8 @@ def load_settings(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "STRIPE_PUBLISHABLE_KEY": env.get("STRIPE_PUBLISHABLE_KEY") or LOCALSTRIPE_PUBLISHABLE_KEY,
         "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET") or LOCALSTRIPE_WEBHOOK_SECRET,
         "STRIPE_API_BASE": env.get("STRIPE_API_BASE") or (None if env.get("STRIPE_SECRET_KEY") else LOCALSTRIPE_URL),
-        # Where share links send shoppers: the web storefront (served by this app later on).
-        "STOREFRONT_BASE_URL": env.get("STOREFRONT_BASE_URL", "http://127.0.0.1:8000"),
+        # Where share links send shoppers: empty means this app's own storefront pages (/s/{slug}).
+        "STOREFRONT_BASE_URL": env.get("STOREFRONT_BASE_URL", ""),
         "VISITOR_COOKIE_DAYS": _int(env, "VISITOR_COOKIE_DAYS", 90),
         # How paid order lines are credited (attribution/rules.py) and the time-decay half-life.
         "ATTRIBUTION_MODEL": env.get("ATTRIBUTION_MODEL", "last_click"),

@@ -147,10 +147,9 @@ def commit_or_raise(error: Exception) -> None:
 
 
 def insert_rows(table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert rows (dicts with the same keys) in one statement. On PostgreSQL: ``INSERT ... SELECT
-    FROM unnest()`` of one array per column, a short statement whatever the number of rows (a
-    multi-row VALUES costs the driver and the server a parse of every placeholder); elsewhere,
-    executemany."""
+    """Insert rows (dicts with the same keys) in the session's transaction. On PostgreSQL with
+    ``COPY ... FROM STDIN`` (no statement to parse per row, no arrays to build: the fastest way
+    in); elsewhere, executemany."""
     if not rows:
         return
     session = db.session
@@ -160,11 +159,11 @@ def insert_rows(table: Table, rows: list[dict[str, Any]]) -> None:
         return
     names = list(rows[0])
     quote = dialect.identifier_preparer.quote
-    arrays = ", ".join(f"CAST(:{name} AS {table.c[name].type.compile(dialect=dialect)}[])" for name in names)
-    session.execute(
-        text(f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, names))}) SELECT * FROM unnest({arrays})"),
-        {name: [row[name] for row in rows] for name in names},
-    )
+    driver_connection = session.connection().connection.driver_connection
+    with driver_connection.cursor() as cursor:
+        with cursor.copy(f"COPY {quote(table.name)} ({', '.join(map(quote, names))}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[name] for name in names])
 
 
 def insert_rows_returning_ids(table: Table, rows: list[dict[str, Any]]) -> list[int]:

@@ -4,6 +4,7 @@ from marketplace.accounts.models import AuthSession, User  # noqa: F401
 from marketplace.attribution.models import (  # noqa: F401
     AttributionCredit,
     AttributionRequest,
+    AttributionShare,
     AttributionTouchpoint,
     OrderAttribution,
 )
@@ -17,6 +18,7 @@ from marketplace.links.models import Click, ShareLink  # noqa: F401
 from marketplace.orders.models import Order, OrderEvent, OrderLine, Refund, RefundLine  # noqa: F401
 from marketplace.payments.models import StripeEvent  # noqa: F401
 from marketplace.payouts.models import Payout, PayoutAccount, SettlementLine  # noqa: F401
+from marketplace.reports.models import ReportClickHour, ReportSale, ReportStaleOrder, ReportWatermark  # noqa: F401
 from marketplace.storefronts.models import Collection, Storefront, StorefrontItem  # noqa: F401
 
 metadata = Base.metadata

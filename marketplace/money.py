@@ -6,9 +6,10 @@ a three-letter currency column.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 
-from babel.numbers import get_currency_precision, list_currencies
+from babel.numbers import format_currency, get_currency_precision, list_currencies
 
 MAX_AMOUNT = 10**12  # one trillion minor units: far above any real price, far below BIGINT
 
@@ -25,3 +26,28 @@ def is_currency(code: str) -> bool:
 def from_major(amount: int, currency: str) -> int:
     """A whole amount of major units (10 → 10.00) in minor units of ``currency`` (1000 USD cents, 10 yen)."""
     return amount * 10 ** get_currency_precision(currency)
+
+
+def allocate(amount: int, weights: list[int]) -> list[int]:
+    """Split ``amount`` (minor units, or units) in proportion to ``weights``, as whole numbers
+    that add up to exactly ``amount``: each part is rounded down, and what rounding left goes
+    one unit at a time to the largest remainders (ties to the earlier part). All zeros when
+    the weights are. A negative amount is split as its opposite."""
+    total = sum(weights)
+    if total == 0 or amount == 0:
+        return [0] * len(weights)
+    sign, amount = (-1, -amount) if amount < 0 else (1, amount)
+    parts, remainders = [], []
+    for weight in weights:
+        part, rest = divmod(amount * weight, total)
+        parts.append(part)
+        remainders.append(rest)
+    for index in sorted(range(len(weights)), key=lambda i: -remainders[i])[: amount - sum(parts)]:
+        parts[index] += 1
+    return [sign * part for part in parts]
+
+
+def format_money(amount: int, currency: str, locale: str = "en_US") -> str:
+    """Minor units as people read them: 4900 USD → "$49.00", 500 JPY → "¥500"."""
+    major = Decimal(amount).scaleb(-get_currency_precision(currency))
+    return format_currency(major, currency, locale=locale)

@@ -9,6 +9,7 @@ migrations; every test then starts from empty tables and an empty Redis.
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -53,9 +54,18 @@ def database_url(tmp_path_factory) -> str:
 
 
 def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A free loopback port: any the system gives, or one of TEST_PORT_RANGE (e.g. ``8600-8699``)
+    on machines where each user keeps to their own ports."""
+    low, _, high = os.environ.get("TEST_PORT_RANGE", "").partition("-")
+    candidates = random.sample(range(int(low), int(high) + 1), int(high) - int(low) + 1) if high else [0]
+    for port in candidates:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return sock.getsockname()[1]
+    raise RuntimeError(f"no free port in TEST_PORT_RANGE={os.environ['TEST_PORT_RANGE']}")
 
 
 def _wait_for_port(port: int, seconds: float = 20) -> None:

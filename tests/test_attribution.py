@@ -10,7 +10,7 @@ from rq import Queue
 from rq.registry import FailedJobRegistry
 from sqlalchemy import func, select, update
 
-from marketplace.attribution.models import AttributionCredit
+from marketplace.attribution.models import AttributionCredit, AttributionShare
 from marketplace.db import db
 from marketplace.links.clicks import drain_clicks
 from marketplace.links.models import Click
@@ -117,6 +117,13 @@ def test_last_click_wins_across_influencers(app, client, redis, world):
     influencer_ids = {shop: client.get(f"{API}/me/influencer", headers=world[shop]["influencer"].headers).get_json()["id"] for shop in "ab"}
     assert credit.influencer_id == influencer_ids["b"]
     assert order["influencer_id"] == influencer_ids["a"]
+    # Every model's view of the line is kept beside the credit, for reports.
+    with app.app_context():
+        shares = {
+            row.influencer_id: (row.last_click_ppm, row.first_click_ppm, row.linear_ppm, row.position_based_ppm)
+            for row in db.session.scalars(select(AttributionShare).where(AttributionShare.order_id == order["id"]))
+        }
+    assert shares == {influencer_ids["a"]: (0, 1_000_000, 500_000, 500_000), influencer_ids["b"]: (1_000_000, 0, 500_000, 500_000)}
 
 
 def test_discount_code_beats_the_cookie(app, client, redis, world):
@@ -134,6 +141,9 @@ def test_discount_code_beats_the_cookie(app, client, redis, world):
 
     [credit] = explanation(client, order, world["brand"]["owner"]).get_json()["lines"][0]["credits"]
     assert (credit["rule"], credit["touchpoints"]) == ("discount_code", [{"discount_code": "ACODE"}])
+    with app.app_context():
+        [share] = db.session.scalars(select(AttributionShare)).all()
+    assert (share.link_id, share.time_decay_ppm, share.first_click_ppm) == (None, 1_000_000, 1_000_000)
     assert explanation(client, order, a["influencer"]).status_code == 200
 
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from marketplace.attribution.rules import MODELS, PPM, Touchpoint, split
+from marketplace.attribution.rules import MODELS, PPM, Touchpoint, model_shares, split
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=timezone.utc)
 WEEK = timedelta(days=7)
@@ -85,3 +85,16 @@ def test_moving_a_click_out_of_the_window_never_raises_its_influencers_credit(to
     after = split(model, remaining, NOW, WEEK).get(moved.influencer_id, 0)
 
     assert after <= before + 1  # +1 ppm: the largest-remainder rounding of exact shares
+
+
+@given(touchpoints=touchpoint_lists)
+def test_model_shares_give_each_model_its_own_split(touchpoints):
+    touchpoints = [Touchpoint(t.influencer_id, t.at, link_id=t.influencer_id * 10 + n % 2) for n, t in enumerate(touchpoints)]
+    shares = model_shares(touchpoints, NOW, WEEK)
+
+    for model in MODELS:
+        by_influencer: dict[int, int] = {}
+        for (influencer_id, _), by_model in shares.items():
+            by_influencer[influencer_id] = by_influencer.get(influencer_id, 0) + by_model[model]
+        assert {i: ppm for i, ppm in by_influencer.items() if ppm} == split(model, touchpoints, NOW, WEEK)
+    assert all(any(by_model.values()) for by_model in shares.values())

@@ -337,6 +337,14 @@ def check_decide_code(client, world, actor, response):
     assert [(c["id"], c["status"]) for c in codes] == [(world.code["id"], "approved")]
 
 
+def check_delete_account(client, world, actor, response):
+    assert client.get(f"{API}/me", headers=world.actors[actor].headers).status_code == 401
+
+
+def check_update_me(client, world, actor, response):
+    assert get_json(client, f"{API}/me", world.actors[actor].headers)["share_with_influencers"] is True
+
+
 def check_change_password(client, world, actor, response):
     assert response.data == b""
     me = client.get(f"{API}/me", headers=world.actors[actor].headers)
@@ -581,6 +589,8 @@ ROUTES: dict[str, Route] = {
         lambda w: {"current_password": PASSWORD, "new_password": NEW_PASSWORD},
         check_change_password,
     ),
+    "delete_account": Route("DELETE", lambda w: f"{API}/me", None, check_delete_account),
+    "update_me": Route("PATCH", lambda w: f"{API}/me", lambda w: {"share_with_influencers": True}, check_update_me),
 }
 
 # Routes that are public by design: they are how a caller gets a token in the first place,
@@ -608,6 +618,7 @@ HIDDEN = (404, "not_found")  # someone else's draft, deactivated product, or obj
 NO_PROFILE = (404, "no_profile")
 INVALID = (422, "invalid")
 NOT_REFUNDABLE = (409, "not_refundable")
+NOT_SHOPPER = (409, "not_a_shopper_account")
 
 
 def members_only(ok: int) -> dict[str, Any]:
@@ -776,6 +787,22 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "shop_owner": 204,
         "admin": 204,
     },
+    "update_me": {  # each signed-in user changes their own settings, and only theirs
+        "anon": UNAUTHENTICATED,
+        "shopper": 200,
+        "influencer": 200,
+        "brand_owner": 200,
+        "admin": 200,
+    },
+    # Only shoppers delete their own account; the others have books to keep (tests/test_privacy.py).
+    "delete_account": {
+        "anon": UNAUTHENTICATED,
+        "shopper": 204,
+        "influencer": NOT_SHOPPER,
+        "brand_owner": NOT_SHOPPER,
+        "shop_owner": NOT_SHOPPER,
+        "admin": NOT_SHOPPER,
+    },
 }
 
 REFUSALS = [
@@ -814,7 +841,8 @@ def test_write_routes_are_all_in_the_matrix_and_refuse_anonymous_callers(client,
         (rule.endpoint, method)
         for rule in app.url_map.iter_rules()
         for method in rule.methods & {"POST", "PUT", "PATCH", "DELETE"}
-        if rule.endpoint not in PUBLIC_WRITE_ENDPOINTS
+        # The shopper's pages take no bearer token: their forms are checked in tests/test_web_pages.py.
+        if rule.endpoint not in PUBLIC_WRITE_ENDPOINTS and not rule.endpoint.startswith("web.")
     }
 
     assert writes - covered.keys() == set()

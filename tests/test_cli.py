@@ -3,7 +3,11 @@ from sqlalchemy import func, select
 from marketplace.accounts.models import Role, User
 from marketplace.brands.models import Brand
 from marketplace.catalog.models import Product
+from marketplace.commissions.models import CommissionLine
 from marketplace.db import db
+from marketplace.links.models import Click, ShareLink
+from marketplace.orders.models import Order
+from marketplace.reports.models import ReportSale
 from marketplace.storefronts.models import Storefront, StorefrontItem
 
 
@@ -31,14 +35,17 @@ def test_create_admin_refuses_short_password(runner, app):
     assert _count(app, User) == 0
 
 
+DEMO_TABLES = (User, Brand, Product, Storefront, StorefrontItem, ShareLink, Click, Order, CommissionLine, ReportSale)
+
+
 def test_seed_demo_is_idempotent_and_shows_a_living_storefront(runner, client, app):
     first = runner.invoke(args=["seed-demo"])
-    counts = [_count(app, model) for model in (User, Brand, Product, Storefront, StorefrontItem)]
+    counts = [_count(app, model) for model in DEMO_TABLES]
     second = runner.invoke(args=["seed-demo"])
 
     assert first.exit_code == 0 and "loaded" in first.output
     assert second.exit_code == 0 and "already present" in second.output
-    assert [_count(app, model) for model in (User, Brand, Product, Storefront, StorefrontItem)] == counts
+    assert [_count(app, model) for model in DEMO_TABLES] == counts
     assert counts[1] >= 3 and counts[3] >= 2
     storefront = client.get("/api/v1/storefronts/maya-kitchen").get_json()
     assert storefront["collections"][0]["items"][0]["note"]

@@ -23,6 +23,8 @@ from workers.jobs import (
     expire_orders,
     prune_tokens,
     reconcile_payments,
+    refresh_reports,
+    roll_up_clicks,
     run_payouts,
 )
 
@@ -118,7 +120,10 @@ def test_cron_config_schedules_periodic_jobs(redis):
     jobs = {job.func: job for job in scheduler.get_jobs()}
     assert set(jobs) == {
         prune_tokens, expire_orders, reconcile_payments, drain_clicks, approve_commissions, run_payouts, attribute_pending_orders,
+        refresh_reports, roll_up_clicks,
     }
+    assert (jobs[refresh_reports].queue_name, jobs[refresh_reports].interval) == ("default", 300)
+    assert (jobs[roll_up_clicks].queue_name, jobs[roll_up_clicks].interval) == ("default", 60)
     assert (jobs[attribute_pending_orders].queue_name, jobs[attribute_pending_orders].interval) == ("default", 300)
     assert (jobs[approve_commissions].queue_name, jobs[approve_commissions].interval) == ("low", 3600)
     assert (jobs[run_payouts].queue_name, jobs[run_payouts].cron) == ("low", "30 6 * * *")

@@ -13,6 +13,8 @@ from workers.jobs import (
     expire_orders,
     prune_tokens,
     reconcile_payments,
+    refresh_reports,
+    roll_up_clicks,
     run_payouts,
 )
 
@@ -24,3 +26,6 @@ cron.register(approve_commissions, "low", interval=3600, name="approve-commissio
 cron.register(run_payouts, "low", cron="30 6 * * *", name="run-payouts")  # daily, 06:30 UTC
 # A sweep: paid orders whose wake-up was lost (Redis down at payment time) are attributed anyway.
 cron.register(attribute_pending_orders, "default", interval=300, name="attribute-pending-orders")
+# Sweeps for the report rollups: stale orders and stored clicks whose wake-up was lost.
+cron.register(refresh_reports, "default", interval=300, name="refresh-reports")
+cron.register(roll_up_clicks, "default", interval=60, name="roll-up-clicks")

@@ -13,6 +13,8 @@ from marketplace.orders.services import cancel_payment_intent as cancel_order_pa
 from marketplace.orders.services import expire_due_orders
 from marketplace.payments.services import process_event, reconcile
 from marketplace.payouts.services import run_payouts as pay
+from marketplace.reports.rollups import refresh_stale
+from marketplace.reports.rollups import roll_up_clicks as roll_up
 
 log = logging.getLogger(__name__)
 
@@ -67,3 +69,13 @@ def approve_commissions() -> int:
 def run_payouts() -> dict[str, int]:
     """Transfer what influencers and brands are owed (exactly once; resumes unfinished payouts)."""
     return pay()
+
+
+def refresh_reports() -> int:
+    """Rebuild the report rows of the orders that changed (woken by each change; coalesced)."""
+    return refresh_stale()
+
+
+def roll_up_clicks() -> int:
+    """Add the newly stored clicks to the hourly click rollup."""
+    return roll_up()

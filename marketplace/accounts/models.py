@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.db import Base, TimestampMixin, utcnow, value_enum
@@ -28,6 +28,8 @@ class User(TimestampMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(value_enum(Role, "user_role", length=16))
     is_active: Mapped[bool] = mapped_column(default=True)
+    # A shopper's consent to be named (by email) to the influencers who brought them; off by default.
+    share_with_influencers: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     @property
     def is_admin(self) -> bool:

@@ -2,7 +2,9 @@ from flask import request
 
 from marketplace.accounts import services
 from marketplace.accounts.schemas import (
+    DataExportSchema,
     MeSchema,
+    MeUpdateSchema,
     PasswordChangeSchema,
     SignupSchema,
     TokenRequestSchema,
@@ -67,3 +69,29 @@ def change_password(data):
 def me():
     """The signed-in user, with the brands they belong to and their influencer handle"""
     return services.describe_user(current_user())
+
+
+@blp.route("/me", methods=["PATCH"])
+@blp.auth_required()
+@blp.arguments(MeUpdateSchema)
+@blp.response(200, MeSchema)
+def update_me(data):
+    """Change your settings: ``share_with_influencers`` lets the influencers who brought you see your email"""
+    return services.update_me(current_user(), data["share_with_influencers"])
+
+
+@blp.route("/me/export", methods=["GET"])
+@blp.auth_required()
+@blp.response(200, DataExportSchema)
+def export_my_data():
+    """Your personal data as JSON: the account and the orders you placed (also those placed with its email)"""
+    return services.export_user_data(current_user())
+
+
+@blp.route("/me", methods=["DELETE"])
+@blp.auth_required()
+@blp.response(204)
+@blp.alt_response(409, response="CONFLICT", description="Not a shopper account")
+def delete_me():
+    """Delete your shopper account: personal data erased, tokens revoked, orders kept without personal data"""
+    services.delete_account(current_user())

@@ -2,6 +2,7 @@ import marshmallow as ma
 
 from marketplace.accounts.models import SIGNUP_ROLES, Role
 from marketplace.http import Schema
+from marketplace.orders.schemas import OrderSchema
 
 
 class SignupSchema(Schema):
@@ -20,6 +21,13 @@ class UserSchema(Schema):
 class MeSchema(UserSchema):
     brand_ids = ma.fields.List(ma.fields.Integer(), dump_only=True)
     influencer_handle = ma.fields.String(dump_only=True, allow_none=True)
+    share_with_influencers = ma.fields.Boolean(dump_only=True)
+
+
+class MeUpdateSchema(Schema):
+    share_with_influencers = ma.fields.Boolean(
+        required=True, metadata={"description": "Let the influencers who brought you see your email in their reports"}
+    )
 
 
 class PasswordChangeSchema(Schema):
@@ -36,3 +44,10 @@ class TokenSchema(Schema):
     access_token = ma.fields.String(required=True)
     token_type = ma.fields.String(required=True, metadata={"example": "Bearer"})
     expires_in = ma.fields.Integer(required=True, metadata={"description": "Lifetime in seconds"})
+
+
+class DataExportSchema(Schema):
+    """A shopper's personal data: the account and the orders they placed."""
+
+    account = ma.fields.Nested(MeSchema, dump_only=True)
+    orders = ma.fields.List(ma.fields.Nested(OrderSchema), dump_only=True)

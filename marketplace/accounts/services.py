@@ -160,4 +160,53 @@ def describe_user(user: User) -> dict:
         "created_at": user.created_at,
         "brand_ids": list(brand_ids),
         "influencer_handle": handle,
+        "share_with_influencers": user.share_with_influencers,
     }
+
+
+def update_me(user: User, share_with_influencers: bool) -> dict:
+    """The signed-in user's own settings: for now, whether influencers may see who they are."""
+    user.share_with_influencers = share_with_influencers
+    db.session.commit()
+    return describe_user(user)
+
+
+# ------------------------------------------------------------- personal data
+
+ERASED_EMAIL_DOMAIN = "erased.invalid"  # RFC 2606: can never receive mail
+
+
+def export_user_data(user: User) -> dict:
+    """Everything the marketplace keeps about ``user`` as a shopper: the account and its orders
+    (those placed signed in, and those placed anonymously with the account's email)."""
+    from marketplace.orders.services import order_view, orders_of_person
+
+    return {
+        "account": describe_user(user),
+        "orders": [order_view(order, order.lines) for order in orders_of_person(user)],
+    }
+
+
+def delete_account(user: User) -> None:
+    """Erase a shopper's personal data: the account is disabled and anonymised, every token
+    revoked, and their orders keep their lines and amounts (the brands' books) without the
+    email, the account or the browser's visitor id."""
+    from marketplace.orders.services import anonymise_orders_of
+
+    if user.role != Role.SHOPPER:
+        # Influencers and brand members have storefronts, commissions and payouts that must stay
+        # accounted for: their accounts are closed by the operators, not from here.
+        raise Conflict(
+            "only shopper accounts can be deleted here; contact support to close this account",
+            reason="not_a_shopper_account",
+        )
+    anonymise_orders_of(user, ERASED_EMAIL_DOMAIN)
+    user.email = f"erased-user-{user.id}@{ERASED_EMAIL_DOMAIN}"
+    user.password_hash = "!erased"  # no password verifies against this: nobody can sign in
+    user.is_active = False
+    db.session.execute(
+        update(AuthSession)
+        .where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    db.session.commit()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import Base, utcnow
@@ -69,3 +69,24 @@ class AttributionTouchpoint(Base):
     link_id: Mapped[int] = mapped_column(ForeignKey("share_links.id"), index=True)
     clicked_at: Mapped[datetime]
     weight_ppm: Mapped[int]  # parts per million of the line; 0 for a click the model gave nothing
+
+
+class AttributionShare(Base):
+    """What each of the five models gives one order line, per influencer and link, in parts per
+    million (each model's column sums to 1 000 000 over a credited line's rows; an organic line
+    has none). Written with the credits, from the same touchpoints, so reports can show any
+    period under any model without recomputing it. A discount code's row has no link and the
+    whole line under every model (code beats cookie)."""
+
+    __tablename__ = "attribution_shares"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id", ondelete="CASCADE"))
+    influencer_id: Mapped[int] = mapped_column(ForeignKey("influencer_profiles.id"))
+    link_id: Mapped[int | None] = mapped_column(ForeignKey("share_links.id"))
+    last_click_ppm: Mapped[int]
+    first_click_ppm: Mapped[int]
+    linear_ppm: Mapped[int]
+    time_decay_ppm: Mapped[int]
+    position_based_ppm: Mapped[int]

@@ -1,5 +1,5 @@
 """The attribution models: how one order line's credit is split among the touchpoints
-(clicks) that led to it. Pure functions on exact fractions; no database here.
+(clicks) that led to it. Pure functions on whole-number weights, split exactly; no database here.
 
 - ``last_click``: all to the last touchpoint (the default);
 - ``first_click``: all to the first;
@@ -15,10 +15,10 @@ influencer's share is the sum of their touchpoints'.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from fractions import Fraction
+
+from marketplace.money import allocate as split_exactly
 
 MODELS = ("last_click", "first_click", "linear", "time_decay", "position_based")
 PPM = 1_000_000
@@ -31,30 +31,28 @@ class Touchpoint:
     link_id: int = 0
 
 
-def weights(model: str, touchpoints: list[Touchpoint], order_time: datetime, half_life: timedelta) -> list[Fraction]:
-    """One weight per touchpoint (in time order), summing to 1."""
+def weights(model: str, touchpoints: list[Touchpoint], order_time: datetime, half_life: timedelta) -> list[int]:
+    """One whole-number weight per touchpoint (in time order); a touchpoint's share is its weight
+    over their sum."""
     n = len(touchpoints)
     if n == 0:
         return []
     if model == "last_click":
-        return [Fraction(0)] * (n - 1) + [Fraction(1)]
+        return [0] * (n - 1) + [1]
     if model == "first_click":
-        return [Fraction(1)] + [Fraction(0)] * (n - 1)
+        return [1] + [0] * (n - 1)
     if model == "linear":
-        return [Fraction(1, n)] * n
+        return [1] * n
     if model == "position_based":
-        if n == 1:
-            return [Fraction(1)]
-        if n == 2:
-            return [Fraction(1, 2), Fraction(1, 2)]
-        middle = Fraction(1, 5) / (n - 2)
-        return [Fraction(2, 5)] + [middle] * (n - 2) + [Fraction(2, 5)]
+        if n <= 2:
+            return [1] * n
+        return [2 * (n - 2)] + [1] * (n - 2) + [2 * (n - 2)]  # 2/5, 1/(5(n-2)) each, 2/5
     if model == "time_decay":
-        raw = [
-            Fraction(2 ** (-((order_time - t.at) / half_life))).limit_denominator(10**12) for t in touchpoints
-        ]
-        total = sum(raw)
-        return [w / total for w in raw]
+        # 2^-age as a float is an exact binary fraction: over the smallest one's power-of-two
+        # denominator, every weight is a whole number, and the split stays exact.
+        ratios = [(2 ** (-((order_time - t.at) / half_life))).as_integer_ratio() for t in touchpoints]
+        common = max(denominator for _, denominator in ratios)
+        return [numerator * (common // denominator) for numerator, denominator in ratios]
     raise ValueError(f"unknown attribution model {model!r}")
 
 
@@ -63,8 +61,21 @@ def allocate(
 ) -> list[tuple[Touchpoint, int]]:
     """Parts per million of the line for each touchpoint that earns some, in time order."""
     ordered = sorted(touchpoints, key=lambda t: t.at)
-    ppm = to_ppm(dict(enumerate(weights(model, ordered, order_time, half_life))))
-    return [(ordered[index], ppm[index]) for index in sorted(ppm)]
+    ppm = split_exactly(PPM, weights(model, ordered, order_time, half_life))
+    return [(touchpoint, part) for touchpoint, part in zip(ordered, ppm, strict=True) if part]
+
+
+def model_shares(
+    touchpoints: list[Touchpoint], order_time: datetime, half_life: timedelta
+) -> dict[tuple[int, int], dict[str, int]]:
+    """Every model's parts per million of the line per ``(influencer, link)``: the same touchpoints
+    read five ways, so reports can show a period under any model without recomputing it.
+    Pairs that no model gives anything are left out."""
+    shares: dict[tuple[int, int], dict[str, int]] = {}
+    for model in MODELS:
+        for touchpoint, ppm in allocate(model, touchpoints, order_time, half_life):
+            shares.setdefault((touchpoint.influencer_id, touchpoint.link_id), dict.fromkeys(MODELS, 0))[model] += ppm
+    return shares
 
 
 def split(model: str, touchpoints: list[Touchpoint], order_time: datetime, half_life: timedelta) -> dict[int, int]:
@@ -73,22 +84,3 @@ def split(model: str, touchpoints: list[Touchpoint], order_time: datetime, half_
     for touchpoint, ppm in allocate(model, touchpoints, order_time, half_life):
         shares[touchpoint.influencer_id] = shares.get(touchpoint.influencer_id, 0) + ppm
     return shares
-
-
-def to_ppm(shares: dict[int, Fraction]) -> dict[int, int]:
-    """Exact shares (summing to 1) as integers summing to exactly PPM; zero shares left out."""
-    if not shares:
-        return {}
-    # share × PPM = floor + rest / denominator, in integers (Fraction arithmetic is slow); the
-    # remainders are compared exactly as integers counting 1 / (the denominators' lcm).
-    common = math.lcm(*(share.denominator for share in shares.values()))
-    floors: dict[int, int] = {}
-    remainders: dict[int, int] = {}
-    for key, share in shares.items():
-        floors[key], rest = divmod(share.numerator * PPM, share.denominator)
-        remainders[key] = rest * (common // share.denominator)
-    left = PPM - sum(floors.values())
-    by_remainder = sorted(shares, key=lambda key: (-remainders[key], key))
-    for key in by_remainder[:left]:
-        floors[key] += 1
-    return {key: ppm for key, ppm in floors.items() if ppm > 0}

@@ -38,8 +38,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, lazyload
 
 from marketplace.accounts.models import User
-from marketplace.attribution.models import AttributionCredit, AttributionRequest, AttributionTouchpoint, OrderAttribution
-from marketplace.attribution.rules import PPM, Touchpoint, allocate
+from marketplace.attribution.models import (
+    AttributionCredit,
+    AttributionRequest,
+    AttributionShare,
+    AttributionTouchpoint,
+    OrderAttribution,
+)
+from marketplace.attribution.rules import MODELS, PPM, Touchpoint, allocate, model_shares
 from marketplace.brands.models import Brand
 from marketplace.brands.services import is_member
 from marketplace.commissions.services import record_for_orders as record_commissions
@@ -51,6 +57,7 @@ from marketplace.links.clicks import REPEAT_WINDOW, drain_clicks
 from marketplace.links.models import Click, ShareLink
 from marketplace.orders.models import Order, OrderLine, OrderStatus
 from marketplace.queueing import FOLLOW_UP_RETRY, coalesced_job_started, enqueue_after_commit, get_redis
+from marketplace.reports.stale import mark_stale as mark_reports_stale
 
 log = logging.getLogger(__name__)
 
@@ -187,15 +194,17 @@ def attribute_orders(order_ids: Iterable[int], model: str | None = None) -> tupl
             computed.append((order, [
                 _line_credits(order, line, model, windows[line.brand_id], found, code, half_life, is_self)
                 for line in order.lines
+            ], [
+                share for line in order.lines for share in _line_shares(order, line, windows[line.brand_id], found, code, half_life)
             ]))
         except Exception:
             log.exception("attribution of order %s failed", order.id)
             failed.append(order.id)
     writer = CreditWriter()
-    for order, line_credits in computed:
-        store_order_credits(writer, order, line_credits, model)
+    for order, line_credits, shares in computed:
+        store_order_credits(writer, order, line_credits, shares, model)
     writer.flush()
-    return [order.id for order, _ in computed], failed
+    return [order.id for order, _, _ in computed], failed
 
 
 def _touchpoints_of(orders: list[Order], longest: dict[int, timedelta]) -> dict[int, list[Touchpoint]]:
@@ -305,8 +314,11 @@ def attribute_order(order_id: int, model: str | None = None) -> str:
         _line_credits(order, line, model, windows[line.brand_id], touchpoints, code, half_life, is_self)
         for line in order.lines
     ]
+    shares = [
+        share for line in order.lines for share in _line_shares(order, line, windows[line.brand_id], touchpoints, code, half_life)
+    ]
     writer = CreditWriter()
-    summary = store_order_credits(writer, order, line_credits, model)
+    summary = store_order_credits(writer, order, line_credits, shares, model)
     writer.flush()
     session.commit()
     return f"order {order.id}: {summary}"
@@ -327,13 +339,17 @@ class Credit:
     touchpoints: list[tuple[int, datetime, int]] = field(default_factory=list)
 
 
-def store_order_credits(writer: CreditWriter, order: Order, line_credits: list[list[Credit]], model: str) -> str:
-    """The one place an order's credits are stored: they replace whatever the order had, and its
-    ``OrderAttribution`` row records when, under which model and how many lines were credited.
+def store_order_credits(
+    writer: CreditWriter, order: Order, line_credits: list[list[Credit]], shares: list[dict[str, Any]], model: str
+) -> str:
+    """The one place an order's credits are stored: they replace whatever the order had (with the
+    lines' shares under every model), and its ``OrderAttribution`` row records when, under which
+    model and how many lines were credited.
     Staged on ``writer``, which writes them (``flush``) in the caller's transaction: the
     single-order path flushes and commits once per order, the batch path once per batch.
     The order's commissions follow its credits when the writer flushes, in that transaction."""
     writer.orders.append(order)
+    writer.shares.extend(shares)
     credited_lines = 0
     for credits in line_credits:
         writer.credits.extend((order.id, model, credit) for credit in credits)
@@ -351,6 +367,7 @@ class CreditWriter:
     def __init__(self) -> None:
         self.orders: list[Order] = []
         self.credits: list[tuple[int, str, Credit]] = []  # (order id, model, credit)
+        self.shares: list[dict[str, Any]] = []  # attribution_shares rows
         self.attributions: list[dict[str, Any]] = []
 
     def flush(self) -> None:
@@ -358,8 +375,10 @@ class CreditWriter:
             return
         session = db.session
         order_ids = [order.id for order in self.orders]
-        credits, attributions = AttributionCredit.__table__, OrderAttribution.__table__
+        credits, shares, attributions = AttributionCredit.__table__, AttributionShare.__table__, OrderAttribution.__table__
         session.execute(delete(credits).where(credits.c.order_id.in_(order_ids)))
+        session.execute(delete(shares).where(shares.c.order_id.in_(order_ids)))
+        insert_rows(shares, self.shares)
         if self.credits:
             now = utcnow()
             ids = insert_rows_returning_ids(AttributionCredit.__table__, [
@@ -376,6 +395,7 @@ class CreditWriter:
         session.execute(delete(attributions).where(attributions.c.order_id.in_(order_ids)))
         insert_rows(attributions, self.attributions)
         record_commissions(self.orders)  # credits and their commissions agree, in one transaction
+        mark_reports_stale(order_ids)
         self.__init__()
 
 
@@ -400,6 +420,19 @@ def _line_credits(
         credit(influencer_id, sum(weight for _, _, weight in used), model, touchpoints=used)
         for influencer_id, used in sorted(by_influencer.items())
         if any(weight for _, _, weight in used)
+    ]
+
+
+def _line_shares(order, line: OrderLine, window, touchpoints, code, half_life) -> list[dict[str, Any]]:
+    """The line's ``attribution_shares`` rows: what each model gives each (influencer, link);
+    a discount code of the line's brand takes the whole line under every model."""
+    row = {"order_id": order.id, "order_line_id": line.id}
+    if code is not None and code.brand_id == line.brand_id:
+        return [{**row, "influencer_id": code.influencer_id, "link_id": None, **{f"{m}_ppm": PPM for m in MODELS}}]
+    in_window = [t for t in touchpoints if t.at >= order.created_at - window]
+    return [
+        {**row, "influencer_id": influencer_id, "link_id": link_id, **{f"{m}_ppm": ppm for m, ppm in by_model.items()}}
+        for (influencer_id, link_id), by_model in sorted(model_shares(in_window, order.created_at, half_life).items())
     ]
 
 

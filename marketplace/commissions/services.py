@@ -51,6 +51,7 @@ from marketplace.errors import Conflict, Invalid, NotFound
 from marketplace.influencers.models import InfluencerProfile
 from marketplace.influencers.services import require_profile
 from marketplace.orders.models import Order, OrderLine
+from marketplace.reports.stale import mark_stale as mark_reports_stale
 
 S = CommissionState
 BPS = 10_000
@@ -316,6 +317,7 @@ def review(user: User, line_id: int, action: str, reason: str) -> CommissionLine
     reason = f"{action} by {'admin' if user.is_admin else 'brand'} {user.id}: {reason}"
     if action == "cancel":
         _cancel_with_reversals(sale, lines, reason)
+        mark_reports_stale([order.id])
     else:
         if action == "hold":
             new_state = S.HELD

@@ -22,6 +22,7 @@ import re
 import secrets
 import threading
 import time
+from contextlib import contextmanager
 import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -38,12 +39,14 @@ from ua_parser import parse as parse_user_agent
 
 from marketplace.db import db, utcnow
 from marketplace.links.models import Click
-from marketplace.queueing import get_redis
+from marketplace.queueing import enqueue_after_commit, get_redis
 
 log = logging.getLogger(__name__)
 
 BUFFER_KEY = "marketplace:clicks:buffer"
 DRAIN_LOCK_KEY = "marketplace:clicks:drain-lock"
+ROLL_UP_JOB = "workers.jobs.roll_up_clicks"
+ROLL_UP_WAKE_KEY = "marketplace:clicks:roll-up-waiting"
 REPEAT_WINDOW = timedelta(hours=1)
 INSERT_CHUNK = 1000
 # Link-preview fetchers and headless browsers that ua-parser does not call spiders.
@@ -186,8 +189,17 @@ def store_clicks(clicks: list[dict[str, Any]]) -> int:
     if not clicks:
         return 0
     if db.engine.dialect.name == "postgresql":
-        return _store_postgres([json.dumps(click) for click in clicks])
-    return _store_python(clicks)
+        added = _store_postgres([json.dumps(click) for click in clicks])
+    else:
+        added = _store_python(clicks)
+    _roll_up_later()
+    return added
+
+
+def _roll_up_later() -> None:
+    """Wake the click rollup (``reports.rollups.roll_up_clicks``) once the stored clicks committed."""
+    enqueue_after_commit(db.session, ROLL_UP_JOB, coalesce=ROLL_UP_WAKE_KEY)
+    db.session.commit()
 
 
 def _store_buffered(raw: list[bytes]) -> int:
@@ -327,23 +339,51 @@ def drain_clicks(batch_size: int = 5000, lock_seconds: int = 60) -> int:
     redis = get_redis()
     if redis is None:
         return 0
-    token = uuid.uuid4().hex
-    if not redis.set(DRAIN_LOCK_KEY, token, nx=True, ex=lock_seconds):
-        return 0
     stored = 0
-    try:
-        while _renew_lock(redis, token, lock_seconds) and (raw := redis.lrange(BUFFER_KEY, 0, batch_size - 1)):
+    with drain_lock(lock_seconds) as held:
+        while held and held.renew() and (raw := redis.lrange(BUFFER_KEY, 0, batch_size - 1)):
             stored += _store_buffered(raw)
             redis.ltrim(BUFFER_KEY, len(raw), -1)  # only after the commit: a crash re-reads, uids dedupe
-    finally:
-        if redis.get(DRAIN_LOCK_KEY) == token.encode():
-            redis.delete(DRAIN_LOCK_KEY)
+    if stored:
+        _roll_up_later()
     return stored
 
 
-def _renew_lock(redis, token: str, seconds: int) -> bool:
-    if redis.get(DRAIN_LOCK_KEY) != token.encode():
-        log.warning("click drain lock lost; stopping", extra={"metric": "click_drain_lock_lost"})
-        return False
-    redis.expire(DRAIN_LOCK_KEY, seconds)
-    return True
+class _DrainLock:
+    def __init__(self, redis, token: str, seconds: int):
+        self.redis, self.token, self.seconds = redis, token, seconds
+
+    def renew(self) -> bool:
+        if self.redis.get(DRAIN_LOCK_KEY) != self.token.encode():
+            log.warning("click drain lock lost; stopping", extra={"metric": "click_drain_lock_lost"})
+            return False
+        self.redis.expire(DRAIN_LOCK_KEY, self.seconds)
+        return True
+
+
+@contextmanager
+def drain_lock(seconds: int = 60, wait: bool = False):
+    """Hold the drain's lock: while held, no other process stores clicks, so click ids commit in
+    order (what the click rollup's watermark relies on). Yields the lock (``renew()`` before
+    each step of a long task), or None when another holder has it and ``wait`` is false; with
+    no Redis (clicks stored by the request, one writer at a time), a lock that always renews."""
+    redis = get_redis()
+    if redis is None:
+        yield _NoLock()
+        return
+    token = uuid.uuid4().hex
+    while not redis.set(DRAIN_LOCK_KEY, token, nx=True, ex=seconds):
+        if not wait:
+            yield None
+            return
+        time.sleep(0.1)
+    try:
+        yield _DrainLock(redis, token, seconds)
+    finally:
+        if redis.get(DRAIN_LOCK_KEY) == token.encode():
+            redis.delete(DRAIN_LOCK_KEY)
+
+
+class _NoLock:
+    def renew(self) -> bool:
+        return True

@@ -29,6 +29,7 @@ from marketplace.links.models import Click, ShareLink
 from marketplace.orders.models import OrderLine
 from marketplace.storefronts.models import Collection, Storefront, StorefrontItem
 from marketplace.storefronts.services import get_storefront, require_owned
+from marketplace.urls import public_base_url
 
 log = logging.getLogger(__name__)
 
@@ -129,14 +130,22 @@ def active_link(code: str) -> ShareLink | None:
     return link if link is not None and link.active else None
 
 
+def storefront_link(code: str, storefront_id: int) -> ShareLink | None:
+    """The active link ``code`` if it leads to that storefront (what a page offers to re-share)."""
+    link = active_link(code)
+    return link if link is not None and link.storefront_id == storefront_id else None
+
+
 def target_url(link: ShareLink) -> str:
+    """The storefront page a link opens: on this app (a relative address) unless STOREFRONT_BASE_URL says."""
     storefront = db.session.get(Storefront, link.storefront_id)
     base = current_app.config["STOREFRONT_BASE_URL"].rstrip("/")
+    via = f"?via={link.code}"  # the page offers the visitor a re-share of this link
     if link.storefront_item_id is not None:
-        return f"{base}/s/{storefront.slug}/p/{link.storefront_item_id}"
+        return f"{base}/s/{storefront.slug}/p/{link.storefront_item_id}{via}"
     if link.collection_id is not None:
-        return f"{base}/s/{storefront.slug}#collection-{link.collection_id}"
-    return f"{base}/s/{storefront.slug}"
+        return f"{base}/s/{storefront.slug}{via}#collection-{link.collection_id}"
+    return f"{base}/s/{storefront.slug}{via}"
 
 
 @dataclass(frozen=True)
@@ -204,7 +213,7 @@ def reshare(code: str, visitor_id: str | None, user: User | None, data: dict[str
 
 
 def link_view(link: ShareLink, stats: dict[str, Any] | None = None) -> dict[str, Any]:
-    base = current_app.config["STOREFRONT_BASE_URL"].rstrip("/")
+    base = public_base_url()
     stats = stats or link_stats([link.id])[link.id]
     parent = db.session.get(ShareLink, link.parent_id) if link.parent_id else None
     return {

@@ -22,6 +22,7 @@ from marketplace.errors import Conflict, Forbidden, Invalid, NotFound
 from marketplace.orders.models import Order, OrderLine, OrderStatus, Refund, RefundLine, RefundStatus
 from marketplace.orders.services import PaymentUnavailable, log_event, transition
 from marketplace.payments.gateway import PaymentProviderError, get_gateway
+from marketplace.reports.stale import mark_stale as mark_reports_stale
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,7 @@ def create_refund(user: User, order_id: int, data: dict[str, Any]) -> Refund:
     session.flush()
     _follow_amounts(order, f"refund {refund.id} of {refund.amount} requested: {refund.reason}")
     adjust_commissions(order)
+    mark_reports_stale([order.id])
     session.commit()  # the room is claimed before the provider is asked
 
     try:
@@ -136,6 +138,7 @@ def _give_back(refund: Refund, cause: str) -> None:
     else:
         _follow_amounts(order, cause)
     adjust_commissions(order)
+    mark_reports_stale([order.id])
 
 
 def record_refund_update(provider_refund_id: str, status: str, cause: str) -> str:

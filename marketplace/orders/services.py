@@ -12,11 +12,11 @@ import hashlib
 import hmac
 import logging
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, String, cast, literal, or_, select, update
 
 from marketplace.accounts.models import User
 from marketplace.attribution.services import request_attribution
@@ -29,6 +29,7 @@ from marketplace.orders.models import HOLDS_RESERVATION, TRANSITIONS, Order, Ord
 from marketplace.payments.gateway import PaymentProviderError, get_gateway
 from marketplace.queueing import enqueue_after_commit
 from marketplace.storefronts.models import Storefront, StorefrontItem
+from marketplace.reports.stale import mark_stale as mark_reports_stale
 
 log = logging.getLogger(__name__)
 
@@ -141,30 +142,48 @@ def place_order(buyer: User | None, data: dict[str, Any], visitor_id: str | None
         session.rollback()
         raise Conflict("this code was used up meanwhile", reason="invalid_discount_code", errors={"discount_code": ["used up"]})
 
-    token = ORDER_TOKEN_PREFIX + secrets.token_urlsafe(32)
-    minutes = current_app.config["ORDER_RESERVATION_MINUTES"]
-    lines = [_line(storefront, item, line["quantity"], code) for item, line in matched]
-    order = Order(
-        storefront_id=storefront.id,
-        influencer_id=storefront.influencer_id,
-        shopper_user_id=buyer.id if buyer else None,
-        email=data["email"].strip().lower(),
-        visitor_id=visitor_id,
-        access_token_hash=_hash_token(token),
-        status=S.PENDING_PAYMENT,
-        currency=matched[0][0].product.currency,
-        total=sum(line.line_total for line in lines),
-        discount_code_id=code.id if code else None,
-        discount_total=sum(line.discount_amount for line in lines),
-        reserved_until=utcnow() + timedelta(minutes=minutes),
-        lines=lines,
-    )
+    items = [(item, line["quantity"]) for item, line in matched]
+    order, token = new_order(storefront, items, code, buyer, data["email"], visitor_id, utcnow())
     session.add(order)
     session.flush()
     log_event(order, None, S.PENDING_PAYMENT, "order placed", {"reserved_until": order.reserved_until.isoformat()})
     session.commit()
 
     return order, token, _open_payment(order)
+
+
+def new_order(
+    storefront: Storefront,
+    items: list[tuple[StorefrontItem, int]],
+    code,
+    buyer: User | None,
+    email: str,
+    visitor_id: str | None,
+    placed_at: datetime,
+) -> tuple[Order, str]:
+    """The unsaved pending order of ``(item, quantity)`` pairs, placed at ``placed_at``, and its
+    access token. Checks and stock are the caller's (``place_order``)."""
+    token = ORDER_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    minutes = current_app.config["ORDER_RESERVATION_MINUTES"]
+    lines = [_line(storefront, item, quantity, code) for item, quantity in items]
+    order = Order(
+        storefront_id=storefront.id,
+        influencer_id=storefront.influencer_id,
+        shopper_user_id=buyer.id if buyer else None,
+        email=email.strip().lower(),
+        visitor_id=visitor_id,
+        access_token_hash=_hash_token(token),
+        status=S.PENDING_PAYMENT,
+        currency=items[0][0].product.currency,
+        total=sum(line.line_total for line in lines),
+        discount_code_id=code.id if code else None,
+        discount_total=sum(line.discount_amount for line in lines),
+        reserved_until=placed_at + timedelta(minutes=minutes),
+        created_at=placed_at,
+        updated_at=placed_at,
+        lines=lines,
+    )
+    return order, token
 
 
 def _line(storefront: Storefront, item: StorefrontItem, quantity: int, code) -> OrderLine:
@@ -212,9 +231,15 @@ def _open_payment(order: Order) -> str:
 # -------------------------------------------------------------- transitions
 
 
-def log_event(order: Order, from_status: OrderStatus | None, to_status: OrderStatus, cause: str, data=None) -> None:
+def log_event(
+    order: Order, from_status: OrderStatus | None, to_status: OrderStatus, cause: str, data=None, at: datetime | None = None
+) -> None:
+    """Append the order's event (at ``at``, or now)."""
     db.session.add(
-        OrderEvent(order_id=order.id, from_status=from_status, to_status=to_status, cause=cause, data=data or {})
+        OrderEvent(
+            order_id=order.id, from_status=from_status, to_status=to_status, cause=cause, data=data or {},
+            created_at=at or utcnow(),
+        )
     )
     db.session.expire(order, ["events"])  # the next read of order.events includes this one
 
@@ -270,8 +295,10 @@ def record_payment_succeeded(payment_intent_id: str, amount_received: int, cause
     if not transition(order, S.PAID, cause if not late else f"{cause}; paid after the order was {previous.value}"):
         return f"ignored: order {order.id} changed meanwhile"
     order.paid_at = utcnow()
-    # Follow-ups of a paid order: attribution (then commissions), by a batch job woken after the commit.
+    # Follow-ups of a paid order: attribution (then commissions), by a batch job woken after the
+    # commit; the reports count the sale at once (organic until its credits are stored).
     request_attribution(order.id)
+    mark_reports_stale([order.id])
     if late and order.discount_code_id:
         discounts.use(order.discount_code_id)  # counted again if the limit allows; the money is in
     if not late:
@@ -353,6 +380,34 @@ def orders_of(user: User) -> Select:
     return select(Order).where(Order.shopper_user_id == user.id).order_by(Order.id.desc())
 
 
+def orders_of_person(user: User) -> list[Order]:
+    """The orders a person placed: signed in as ``user``, or anonymously with the account's email."""
+    return list(
+        db.session.scalars(
+            select(Order)
+            .where(or_(Order.shopper_user_id == user.id, Order.email == user.email))
+            .order_by(Order.id)
+        )
+    )
+
+
+def anonymise_orders_of(user: User, placeholder_domain: str) -> None:
+    """Strip a person's data from their orders (the caller commits); lines and amounts stay for the
+    books. Each order gets an address of its own (``erased-order-{id}@{placeholder_domain}``), so
+    nothing links the orders to each other any more, the reports' shopper keys included."""
+    order_ids = db.session.scalars(
+        update(Order)
+        .where(or_(Order.shopper_user_id == user.id, Order.email == user.email))
+        .values(
+            email=literal("erased-order-") + cast(Order.id, String) + literal(f"@{placeholder_domain}"),
+            shopper_user_id=None, visitor_id=None, updated_at=utcnow(),
+        )
+        .returning(Order.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    mark_reports_stale(order_ids)
+
+
 def brand_orders(user: User, brand_id: int, args: dict[str, Any]) -> Select:
     require_member(user, brand_id)
     query = select(Order).where(Order.id.in_(select(OrderLine.order_id).where(OrderLine.brand_id == brand_id)))
@@ -385,11 +440,17 @@ VIEW_FIELDS = (
 )
 
 
-def cancel_order(order_id: int, viewer: User | None, token: str | None) -> Order:
-    """The shopper gives up an unpaid order: its stock is released and its PaymentIntent canceled."""
+def shoppers_order(order_id: int, viewer: User | None, token: str | None) -> Order:
+    """The order, for whoever placed it (its access token or their account); anyone else gets a 404."""
     order = db.session.get(Order, order_id)
     if order is None or not _visible_to(order, viewer, token):
         raise NotFound("order not found")
+    return order
+
+
+def cancel_order(order_id: int, viewer: User | None, token: str | None) -> Order:
+    """The shopper gives up an unpaid order: its stock is released and its PaymentIntent canceled."""
+    order = shoppers_order(order_id, viewer, token)
     if not transition(order, S.CANCELED, "canceled by the shopper"):
         raise Conflict("the order changed meanwhile; read it again", reason="order_changed")
     db.session.commit()

@@ -17,11 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from marketplace.db import db, utcnow
-from marketplace.errors import DomainError
+from marketplace.errors import Conflict, DomainError
 from marketplace.orders.refunds import record_refund_update
-from marketplace.orders.services import record_payment_failed, record_payment_succeeded
+from marketplace.orders.services import PaymentUnavailable, record_payment_failed, record_payment_succeeded
 from marketplace.orders.models import TRANSITIONS, Order, OrderStatus
-from marketplace.payments.gateway import PaymentProviderError, get_gateway
+from marketplace.payments.gateway import CardDeclined, PaymentProviderError, get_gateway
 from marketplace.payments.models import StripeEvent
 from marketplace.payouts.services import record_account_update
 from marketplace.queueing import enqueue_after_commit
@@ -32,6 +32,37 @@ log = logging.getLogger(__name__)
 class BadWebhook(DomainError):
     status_code = 400
     reason = "bad_webhook"
+
+
+PAYABLE = frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.PAYMENT_FAILED})
+
+
+def checkout_payment(order: Order) -> dict[str, str]:
+    """What Stripe.js needs to take the payment of an unpaid order: its PaymentIntent's client secret."""
+    if order.status not in PAYABLE or not order.payment_intent_id:
+        raise Conflict(f"this order is {order.status.value}: there is nothing to pay", reason="not_payable")
+    try:
+        intent = get_gateway().retrieve_payment_intent(order.payment_intent_id)
+    except PaymentProviderError as exc:
+        log.warning("payment intent of order %s unreadable: %s", order.id, exc)
+        raise PaymentUnavailable("the payment provider is unavailable; try again in a moment") from None
+    return {"payment_intent_id": intent.id, "client_secret": intent.client_secret}
+
+
+def pay_with_emulator_card_token(order: Order, card_token: str) -> str | None:
+    """localstripe only (see ``StripeGateway.confirm_with_card_token``): pay an order with a card
+    tokenised in the browser. Returns why the card was declined, or None when it was accepted;
+    either way the webhook then marks the order, as with Stripe."""
+    if order.status not in PAYABLE or not order.payment_intent_id:
+        raise Conflict(f"this order is {order.status.value}: there is nothing to pay", reason="not_payable")
+    try:
+        get_gateway().confirm_with_card_token(order.payment_intent_id, card_token)
+    except CardDeclined as exc:
+        return f"{exc} The order is not paid; you can try another card."
+    except PaymentProviderError as exc:
+        log.warning("emulated payment of order %s failed: %s", order.id, exc)
+        raise PaymentUnavailable("the payment could not be sent; nothing was charged, try again") from None
+    return None
 
 
 def receive_event(payload: bytes, signature_header: str | None) -> tuple[str, bool]:

@@ -39,6 +39,7 @@ from marketplace.orders.models import OrderLine
 from marketplace.payments.gateway import PaymentProviderError, Transfer, connected_account, get_gateway
 from marketplace.payouts import settlement
 from marketplace.payouts.models import Payout, PayoutAccount, PayoutStatus, SettlementLine
+from marketplace.urls import public_base_url
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ def _connect(account: PayoutAccount | None, new: PayoutAccount, email: str, paye
             except IntegrityError:  # the same request twice at once: the other stored it
                 db.session.rollback()
                 account = db.session.scalar(select(PayoutAccount).where(PayoutAccount.stripe_account_id == created.id))
-        base = current_app.config["STOREFRONT_BASE_URL"].rstrip("/")
+        base = public_base_url()
         url = gateway.create_account_link(
             account.stripe_account_id, refresh_url=f"{base}/dashboard/payouts?refresh=1", return_url=f"{base}/dashboard/payouts"
         )

@@ -205,6 +205,14 @@ def get_item(storefront: Storefront, item_id: int) -> StorefrontItem:
     return item
 
 
+def public_item(storefront: Storefront, item_id: int) -> StorefrontItem:
+    """A curated item as shoppers see it: not removed, and its product still on sale (else 404)."""
+    item = get_item(storefront, item_id)
+    if not item.product.active:
+        raise NotFound("item not found")
+    return item
+
+
 def add_item(user: User, slug: str, data: dict[str, Any]) -> StorefrontItem:
     storefront = require_owned(user, slug)
     count = db.session.scalar(

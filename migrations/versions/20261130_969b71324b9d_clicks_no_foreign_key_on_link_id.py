@@ -7,7 +7,7 @@ database time (docs/benchmarks.md, click ingestion). The index on
 (link_id, ip_hash, browser, occurred_at) still serves lookups by link.
 
 Revision ID: 969b71324b9d
-Revises: 83a9833d7149
+Revises: 6597c3d5aa21
 Create Date: 2026-11-30 01:15:49.368684
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '969b71324b9d'
-down_revision = '83a9833d7149'
+down_revision = '6597c3d5aa21'
 branch_labels = None
 depends_on = None
 

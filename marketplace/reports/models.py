@@ -1,0 +1,108 @@
+"""The reports' rollups: derived from the raw tables (clicks, orders, credits, the commission
+ledger), kept current by RQ jobs, and rebuilt from scratch by ``flask reports rebuild``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from marketplace.attribution.rules import MODELS
+from marketplace.db import Base, MinorUnits, utcnow
+
+# The stored credits (what the ledger commissioned), then each model's own view of the same lines.
+VARIANTS = ("credited", *MODELS)
+COUNTED_ROWS = "credited_ppm > 0 OR influencer_id IS NULL"
+
+
+class ReportSale(Base):
+    """One paid order line's part credited to one influencer through one link (or a discount
+    code), or the whole line as organic (no influencer): the line's gross, refunds and units
+    split among its rows exactly (largest remainder), once per variant. Rows of a line always
+    add up to the line under every variant, so any grouping sums to the brand's sales."""
+
+    __tablename__ = "report_sales"
+    __table_args__ = (
+        # Every row, for reports under another model; then, partial, the rows that hold the stored
+        # credits' money (credited shares and organic lines: about one in ten rows), which the
+        # default reports, cohorts and influencer views read.
+        Index("ix_report_sales_brand_id_paid_at", "brand_id", "paid_at"),
+        Index("ix_report_sales_counted_brand_id_paid_at", "brand_id", "paid_at",
+              postgresql_where=text(COUNTED_ROWS), sqlite_where=text(COUNTED_ROWS)),
+        Index("ix_report_sales_counted_brand_id_shopper_key_paid_at", "brand_id", "shopper_key", "paid_at",
+              postgresql_where=text(COUNTED_ROWS), sqlite_where=text(COUNTED_ROWS)),
+        Index("ix_report_sales_credited_influencer_id_paid_at", "influencer_id", "paid_at",
+              postgresql_where=text("credited_ppm > 0"), sqlite_where=text("credited_ppm > 0")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id", ondelete="CASCADE"))
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    storefront_id: Mapped[int] = mapped_column(ForeignKey("storefronts.id"))
+    paid_at: Mapped[datetime]
+    currency: Mapped[str] = mapped_column(String(3))
+    # A keyed hash of the buyer's email: who bought again, never who they are.
+    shopper_key: Mapped[str] = mapped_column(String(32))
+    influencer_id: Mapped[int | None] = mapped_column(ForeignKey("influencer_profiles.id"))  # None: organic
+    link_id: Mapped[int | None] = mapped_column(ForeignKey("share_links.id"))  # None: a discount code, or organic
+    rate_bps: Mapped[int]  # the influencer's commission rate on this line (0 when organic)
+    commissions: Mapped[int] = mapped_column(MinorUnits)  # the ledger's, net of reversals, canceled left out
+
+    credited_ppm: Mapped[int]
+    credited_gross: Mapped[int] = mapped_column(MinorUnits)
+    credited_refunds: Mapped[int] = mapped_column(MinorUnits)
+    credited_units: Mapped[int]
+    last_click_ppm: Mapped[int]
+    last_click_gross: Mapped[int] = mapped_column(MinorUnits)
+    last_click_refunds: Mapped[int] = mapped_column(MinorUnits)
+    last_click_units: Mapped[int]
+    first_click_ppm: Mapped[int]
+    first_click_gross: Mapped[int] = mapped_column(MinorUnits)
+    first_click_refunds: Mapped[int] = mapped_column(MinorUnits)
+    first_click_units: Mapped[int]
+    linear_ppm: Mapped[int]
+    linear_gross: Mapped[int] = mapped_column(MinorUnits)
+    linear_refunds: Mapped[int] = mapped_column(MinorUnits)
+    linear_units: Mapped[int]
+    time_decay_ppm: Mapped[int]
+    time_decay_gross: Mapped[int] = mapped_column(MinorUnits)
+    time_decay_refunds: Mapped[int] = mapped_column(MinorUnits)
+    time_decay_units: Mapped[int]
+    position_based_ppm: Mapped[int]
+    position_based_gross: Mapped[int] = mapped_column(MinorUnits)
+    position_based_refunds: Mapped[int] = mapped_column(MinorUnits)
+    position_based_units: Mapped[int]
+
+
+class ReportClickHour(Base):
+    """Counted clicks (human, not a repeat within the hour) per link and UTC hour."""
+
+    __tablename__ = "report_click_hours"
+
+    hour: Mapped[datetime] = mapped_column(primary_key=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("share_links.id"), primary_key=True)
+    clicks: Mapped[int]
+
+    __table_args__ = (Index("ix_report_click_hours_link_id_hour", "link_id", "hour"),)
+
+
+class ReportStaleOrder(Base):
+    """An order whose report rows must be rebuilt (it was paid, attributed, refunded, or its
+    commissions changed): written in the transaction that changed it, taken by the rollup job."""
+
+    __tablename__ = "report_stale_orders"
+
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True)
+    marked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReportWatermark(Base):
+    """How far a rollup has read an append-only table (the last click id rolled up)."""
+
+    __tablename__ = "report_watermarks"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)

@@ -1,0 +1,240 @@
+"""Keeping the reports' rollups current: incrementally, idempotently, from the raw tables.
+
+- ``report_sales``: each order's rows are rebuilt whole whenever the order changes. The
+  transaction that pays, attributes, refunds an order or changes its commissions calls
+  ``mark_stale`` (a ``report_stale_orders`` row, committed with the change) and, after the
+  commit, wakes the coalesced job ``workers.jobs.refresh_reports``; the job takes the stale
+  orders in batches (``SKIP LOCKED``) and replaces their rows in the batch's transaction. A
+  crash leaves the requests in place; a second run rebuilds the same rows.
+- ``report_click_hours``: counted clicks per link and hour, added up from the clicks stored
+  since the watermark (the last click id rolled up), in one transaction with the watermark.
+  It runs under the click drain's lock (``links.clicks.drain_lock``), so no click with a
+  smaller id can commit after the watermark passed it.
+
+``rebuild`` empties both and rebuilds them from the raw tables (``flask reports rebuild``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import time
+from collections import defaultdict
+
+from flask import current_app
+from sqlalchemy import delete, func, select
+
+from marketplace.attribution.models import AttributionShare, OrderAttribution
+from marketplace.commissions.models import CommissionLine, CommissionState
+from marketplace.commissions.services import Rates
+from marketplace.db import db, insert_rows
+from marketplace.links.clicks import ROLL_UP_WAKE_KEY, drain_lock
+from marketplace.links.models import Click
+from marketplace.money import allocate
+from marketplace.orders.models import Order, OrderLine, OrderStatus
+from marketplace.queueing import FOLLOW_UP_RETRY, coalesced_job_started, enqueue_after_commit
+from marketplace.reports.models import VARIANTS, ReportClickHour, ReportSale, ReportStaleOrder, ReportWatermark
+from marketplace.reports.stale import REFRESH_JOB, WAKE_KEY, upsert
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 1000
+JOB_SECONDS = 120
+CLICKS_WATERMARK = "clicks"
+SOLD = frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED})
+LINE_COLUMNS = (  # what the rows and commissions.Rates read of a line
+    "id", "order_id", "brand_id", "product_id", "storefront_id", "currency", "line_total", "refunded_amount",
+    "quantity", "commission_bps", "commission_source",
+)
+
+
+def hour_of(column):
+    """The UTC hour a timestamp falls in, as SQL (timestamps are stored in UTC)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.date_trunc("hour", column)
+    return func.strftime("%Y-%m-%d %H:00:00.000000", column)
+
+
+def shopper_key(email: str) -> str:
+    """The same buyer (by email, case aside) under the same key; the key does not give the email back."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, email.strip().lower().encode(), hashlib.sha256).hexdigest()[:32]
+
+
+# ------------------------------------------------------------------ the sales rollup
+
+
+def refresh_stale(batch_size: int = BATCH_SIZE) -> int:
+    """The job: rebuild the rows of the stale orders, a batch per transaction, until none is
+    left (or ``JOB_SECONDS`` have passed: it then wakes the next job). Returns the orders done."""
+    coalesced_job_started(WAKE_KEY)
+    deadline = time.monotonic() + JOB_SECONDS
+    session = db.session
+    done = 0
+    while True:
+        # Locked, not yet deleted: a change committing meanwhile still finds its row (and adds
+        # nothing); rebuild_sales then waits for that change's order lock and reads it.
+        taken = list(session.scalars(
+            select(ReportStaleOrder.order_id).order_by(ReportStaleOrder.order_id).limit(batch_size)
+            .with_for_update(skip_locked=True)
+        ))
+        if not taken:
+            session.commit()
+            return done
+        rebuild_sales(taken)
+        session.execute(delete(ReportStaleOrder).where(ReportStaleOrder.order_id.in_(taken)))
+        session.commit()
+        done += len(taken)
+        if time.monotonic() > deadline:
+            enqueue_after_commit(session, REFRESH_JOB, retry=FOLLOW_UP_RETRY, coalesce=WAKE_KEY)
+            session.commit()
+            return done
+
+
+def rebuild_sales(order_ids: list[int]) -> None:
+    """Replace these orders' ``report_sales`` rows, in the caller's transaction. Orders that are
+    not (or no longer) paid get none. The orders are read ``FOR SHARE``: a transaction changing
+    one of them (they all lock the order) commits first, and is what this reads."""
+    session = db.session
+    orders = {
+        row.id: row
+        for row in session.execute(
+            select(Order.id, Order.paid_at, Order.email, Order.status)
+            .where(Order.id.in_(order_ids)).order_by(Order.id).with_for_update(read=True)
+        )
+        if row.status in SOLD and row.paid_at is not None
+    }
+    session.execute(delete(ReportSale).where(ReportSale.order_id.in_(order_ids)))
+    if not orders:
+        return
+    # Rows, not ORM objects: a batch reads about ten shares per line.
+    lines = session.execute(
+        select(*(OrderLine.__table__.c[name] for name in LINE_COLUMNS))
+        .where(OrderLine.order_id.in_(list(orders))).order_by(OrderLine.id)
+    ).all()
+    models = dict(session.execute(
+        select(OrderAttribution.order_id, OrderAttribution.model).where(OrderAttribution.order_id.in_(list(orders)))
+    ).all())
+    shares: dict[int, list] = defaultdict(list)
+    for share in session.execute(
+        select(AttributionShare.__table__).where(AttributionShare.order_id.in_(list(orders))).order_by(AttributionShare.id)
+    ):
+        shares[share.order_line_id].append(share)
+    ledger = {
+        (row.order_line_id, row.influencer_id): (int(row.amount), row.rate_bps)  # PostgreSQL sums are decimals
+        for row in session.execute(
+            select(
+                CommissionLine.order_line_id,
+                CommissionLine.influencer_id,
+                func.sum(CommissionLine.amount).label("amount"),
+                func.max(CommissionLine.rate_bps).label("rate_bps"),
+            )
+            .where(CommissionLine.order_id.in_(list(orders)), CommissionLine.state != CommissionState.CANCELED)
+            .group_by(CommissionLine.order_line_id, CommissionLine.influencer_id)
+        )
+    }
+    rates = Rates({line.brand_id for line in lines}, {s.influencer_id for found in shares.values() for s in found})
+    rows = []
+    for line in lines:
+        order = orders[line.order_id]
+        base = {
+            "order_id": line.order_id, "order_line_id": line.id, "brand_id": line.brand_id,
+            "product_id": line.product_id, "storefront_id": line.storefront_id, "paid_at": order.paid_at,
+            "currency": line.currency, "shopper_key": shopper_key(order.email),
+        }
+        rows.extend(_line_rows(line, base, shares.get(line.id, []), models.get(line.order_id), ledger, rates))
+    insert_rows(ReportSale.__table__, rows)
+
+
+def _line_rows(line, base: dict, shares: list, model: str | None, ledger, rates) -> list[dict]:
+    """The line's rows: one per share, each variant's gross, refunds and units split by its
+    parts per million; or, with no shares, one organic row holding the whole line."""
+    if not shares:
+        whole = {"influencer_id": None, "link_id": None, "rate_bps": 0, "commissions": 0}
+        for variant in VARIANTS:
+            whole |= {f"{variant}_ppm": 0, f"{variant}_gross": line.line_total,
+                      f"{variant}_refunds": line.refunded_amount, f"{variant}_units": line.quantity}
+        return [base | whole]
+    rows = [base | {"influencer_id": s.influencer_id, "link_id": s.link_id} for s in shares]
+    for variant in VARIANTS:
+        column = f"{model or 'last_click'}_ppm" if variant == "credited" else f"{variant}_ppm"
+        ppms = [getattr(s, column) for s in shares]
+        for row, ppm, gross, refunds, units in zip(
+            rows,
+            ppms,
+            allocate(line.line_total, ppms),
+            allocate(line.refunded_amount, ppms),
+            allocate(line.quantity, ppms),
+            strict=True,
+        ):
+            row |= {f"{variant}_ppm": ppm, f"{variant}_gross": gross, f"{variant}_refunds": refunds, f"{variant}_units": units}
+    for influencer_id in {row["influencer_id"] for row in rows}:
+        own = [row for row in rows if row["influencer_id"] == influencer_id]
+        amount, rate = ledger.get((line.id, influencer_id), (0, None))
+        if rate is None:
+            rate = rates.of(line, influencer_id)[0]
+        for row, part in zip(own, allocate(amount, [row["credited_ppm"] for row in own]), strict=True):
+            row |= {"rate_bps": rate, "commissions": part}
+    return rows
+
+
+# ------------------------------------------------------------------ the clicks rollup
+
+
+def roll_up_clicks() -> int:
+    """Add the clicks stored since the watermark to ``report_click_hours``; returns how many
+    clicks were read. Skipped (0) while the drain holds its lock: the next run catches up."""
+    coalesced_job_started(ROLL_UP_WAKE_KEY)
+    with drain_lock() as held:
+        if not held:
+            return 0
+        return _roll_up_clicks_since_watermark()
+
+
+def _roll_up_clicks_since_watermark() -> int:
+    session = db.session
+    watermark = session.get(ReportWatermark, CLICKS_WATERMARK, with_for_update=True)
+    since = watermark.value if watermark else 0
+    upto = session.scalar(select(func.max(Click.id)))
+    if upto is None or upto <= since:
+        session.commit()
+        return 0
+    new = (Click.id > since) & (Click.id <= upto)
+    hour = hour_of(Click.occurred_at)
+    counted = (
+        select(hour.label("hour"), Click.link_id, func.count().label("clicks"))
+        .where(new, Click.counted.is_(True))
+        .group_by(hour, Click.link_id)
+    )
+    adding = upsert()(ReportClickHour).from_select(["hour", "link_id", "clicks"], counted)
+    session.execute(adding.on_conflict_do_update(
+        index_elements=["hour", "link_id"], set_={"clicks": ReportClickHour.clicks + adding.excluded.clicks}
+    ))
+    read = session.scalar(select(func.count()).where(new))
+    session.execute(
+        upsert()(ReportWatermark).values(name=CLICKS_WATERMARK, value=upto)
+        .on_conflict_do_update(index_elements=["name"], set_={"value": upto})
+    )
+    session.commit()
+    return read
+
+
+# ------------------------------------------------------------------ from scratch
+
+
+def rebuild(batch_size: int = 5000) -> dict[str, int]:
+    """Empty the rollups and rebuild them from the raw tables (``flask reports rebuild``)."""
+    session = db.session
+    session.execute(delete(ReportStaleOrder))
+    session.execute(delete(ReportSale))
+    session.commit()
+    order_ids = list(session.scalars(select(Order.id).where(Order.status.in_(SOLD)).order_by(Order.id)))
+    for start in range(0, len(order_ids), batch_size):
+        rebuild_sales(order_ids[start:start + batch_size])
+        session.commit()
+    with drain_lock(wait=True):
+        session.execute(delete(ReportClickHour))
+        session.execute(delete(ReportWatermark).where(ReportWatermark.name == CLICKS_WATERMARK))
+        clicks = _roll_up_clicks_since_watermark()
+    return {"orders": len(order_ids), "clicks": clicks}

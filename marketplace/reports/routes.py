@@ -1,0 +1,149 @@
+from datetime import timedelta
+
+import marshmallow as ma
+from flask import Response
+
+from marketplace.db import utcnow
+from marketplace.http import Blueprint, current_user
+from marketplace.reports import charts, services
+from marketplace.reports.export import csv_response, wants_csv
+from marketplace.reports.schemas import (
+    AttributionArgsSchema,
+    AttributionReportSchema,
+    ModelsArgsSchema,
+    ModelsReportSchema,
+    MyRelationshipArgsSchema,
+    MyRelationshipsSchema,
+    PerformanceArgsSchema,
+    PerformanceReportSchema,
+    RelationshipArgsSchema,
+    RelationshipsReportSchema,
+)
+
+blp = Blueprint("reports", __name__, description="Attribution, Return-on-Relationship and performance reports")
+
+SVG = "image/svg+xml"
+# Opened on its own, a chart runs and loads nothing.
+SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
+
+
+def _svg(chart: bytes) -> Response:
+    return Response(chart, mimetype=SVG, headers={"Content-Security-Policy": SVG_POLICY})
+
+
+def _period(args):
+    return services.period(args["from_"], args["to"], args["tz"])
+
+
+class ChartArgsSchema(RelationshipArgsSchema):
+    top = ma.fields.Integer(load_default=5, validate=ma.validate.Range(min=1, max=10), metadata={"description": "Influencers drawn"})
+
+
+@blp.route("/brands/<id:brand_id>/reports/attribution", methods=["GET"])
+@blp.auth_required(roles=["brand", "admin"])
+@blp.arguments(AttributionArgsSchema, location="query")
+@blp.response(200, AttributionReportSchema)
+def attribution(args, brand_id):
+    """The revenue the brand's influencer relationships drove, grouped, with organic sales beside it (members, admins).
+
+    CSV with ``format=csv`` or ``Accept: text/csv``: the same rows and columns.
+    """
+    report = services.attribution_report(
+        current_user(), brand_id, _period(args), args["group_by"], args.get("model"), args.get("currency")
+    )
+    if wants_csv(args):
+        dumped = AttributionReportSchema().dump(report)
+        rows = [*dumped["rows"], dumped["organic"], dumped["attributed_total"], dumped["total"]]
+        return csv_response(rows, f"attribution-{brand_id}-{args['group_by']}.csv")
+    return report
+
+
+
+@blp.route("/brands/<id:brand_id>/reports/attribution/models", methods=["GET"])
+@blp.auth_required(roles=["brand", "admin"])
+@blp.arguments(ModelsArgsSchema, location="query")
+@blp.response(200, ModelsReportSchema)
+def attribution_models(args, brand_id):
+    """The same period under all five attribution models side by side (commissions estimated).
+
+    CSV with ``format=csv`` or ``Accept: text/csv``: the same rows and columns.
+    """
+    report = services.models_report(current_user(), brand_id, _period(args), args["group_by"], args.get("currency"))
+    if wants_csv(args):
+        return csv_response(ModelsReportSchema().dump(report)["rows"], f"attribution-models-{brand_id}.csv")
+    return report
+
+
+
+@blp.route("/brands/<id:brand_id>/reports/attribution/chart.svg", methods=["GET"])
+@blp.auth_required(roles=["brand", "admin"])
+@blp.arguments(ChartArgsSchema, location="query")
+@blp.response(200, description="An SVG line chart", content_type=SVG)
+def attribution_chart(args, brand_id):
+    """Revenue by day of the brand's top influencers (stored credits), as SVG."""
+    report = services.revenue_by_day(current_user(), brand_id, _period(args), args.get("currency"), args["top"])
+    return _svg(charts.revenue_by_day(report))
+
+
+@blp.route("/brands/<id:brand_id>/reports/relationships", methods=["GET"])
+@blp.auth_required(roles=["brand", "admin"])
+@blp.arguments(RelationshipArgsSchema, location="query")
+@blp.response(200, RelationshipsReportSchema)
+def relationships(args, brand_id):
+    """Return on Relationship: acquisition cohorts per influencer, halo revenue, network reach, recommendation quality.
+
+    CSV with ``format=csv`` or ``Accept: text/csv``: the same rows and columns.
+    """
+    report = services.relationships_report(current_user(), brand_id, _period(args), args.get("currency"))
+    if wants_csv(args):
+        dumped = RelationshipsReportSchema().dump(report)
+        organic = {"influencer_id": None, "handle": "came on their own", **dumped["organic"]}
+        return csv_response([*dumped["influencers"], organic], f"relationships-{brand_id}.csv")
+    return report
+
+
+
+@blp.route("/brands/<id:brand_id>/reports/relationships/chart.svg", methods=["GET"])
+@blp.auth_required(roles=["brand", "admin"])
+@blp.arguments(RelationshipArgsSchema, location="query")
+@blp.response(200, description="An SVG line chart", content_type=SVG)
+def relationships_chart(args, brand_id):
+    """Cohort curves: revenue per acquired shopper 30, 90 and 365 days after their first purchase, as SVG."""
+    report = services.relationships_report(current_user(), brand_id, _period(args), args.get("currency"))
+    return _svg(charts.cohort_curves(report))
+
+
+@blp.route("/me/reports/performance", methods=["GET"])
+@blp.auth_required(roles=["influencer"])
+@blp.arguments(PerformanceArgsSchema, location="query")
+@blp.response(200, PerformanceReportSchema)
+def performance(args):
+    """Your clicks, orders, revenue and earnings, grouped by link, channel, product, brand or day.
+
+    CSV with ``format=csv`` or ``Accept: text/csv``: the same rows and columns.
+    """
+    report = services.performance_report(current_user(), _period(args), args["group_by"], args.get("currency"))
+    if wants_csv(args):
+        dumped = PerformanceReportSchema().dump(report)
+        return csv_response([*dumped["rows"], {"key": None, "label": "total", **dumped["total"]}], "performance.csv")
+    return report
+
+
+
+@blp.route("/me/reports/relationships", methods=["GET"])
+@blp.auth_required(roles=["influencer"])
+@blp.arguments(MyRelationshipArgsSchema, location="query")
+@blp.response(200, MyRelationshipsSchema)
+def my_relationships(args):
+    """The shoppers you first brought to each brand (counts; named only if they chose to share).
+
+    CSV with ``format=csv`` or ``Accept: text/csv``: the same rows and columns.
+    """
+    today = utcnow().date()
+    until = args.get("to") or today + timedelta(days=1)
+    since = args.get("from_") or until - timedelta(days=365)
+    report = services.my_relationships(current_user(), services.period(since, until, args["tz"]))
+    if wants_csv(args):
+        return csv_response(MyRelationshipsSchema().dump(report)["brands"], "relationships.csv")
+    return report
+

@@ -1,0 +1,693 @@
+"""The reports: what a brand's influencer relationships earned, and what an influencer did.
+
+They read the rollups (``report_sales``, ``report_click_hours``; see ``rollups.py``), plus the
+raw clicks for unique visitors (a distinct count cannot be added up from rollups). Periods
+are local dates in the requested IANA zone, ``from`` inclusive and ``to`` exclusive. Money is
+reported in one currency at a time (``currency=``, by default the brand's biggest in the
+period) with every currency's totals beside it. Definitions (see docs/reports.md):
+
+- revenue is net of refunds (gross − refunds) of the orders paid in the period;
+- a row's orders are the distinct orders it has a share of (an order split between two
+  influencers counts for each, and once in the totals); units, gross, refunds and
+  commissions are whole shares that add up exactly to the totals;
+- clicks are counted clicks on links to the brand's products (an item link), or to a
+  collection or storefront that shows them; unique visitors are distinct visitor cookies;
+- commissions are the ledger's (reversals included, canceled lines out) for the stored
+  credits; under ``model=`` they are estimated at each influencer's rate, rounded down per line;
+- conversion rate = orders / unique visitors; earnings per click = commissions / clicks;
+  return on commission spend = revenue / commissions; average order value = revenue / orders
+  (averages in minor units, rounded half up).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy.sql import ColumnElement
+
+from marketplace.accounts.models import User
+from marketplace.attribution.rules import MODELS
+from marketplace.brands.models import Brand
+from marketplace.brands.services import require_member
+from marketplace.catalog.models import Product
+from marketplace.db import db
+from marketplace.errors import Invalid, NotFound
+from marketplace.influencers.models import InfluencerProfile
+from marketplace.links.models import Click, ShareLink
+from marketplace.reports.models import ReportClickHour, ReportSale
+from marketplace.reports.rollups import hour_of, shopper_key
+from marketplace.storefronts.models import Storefront, StorefrontItem
+
+BRAND_GROUPS = ("influencer", "channel", "product", "storefront", "campaign", "day", "week", "month")
+INFLUENCER_GROUPS = ("link", "channel", "product", "brand", "day")
+TIME_GROUPS = ("day", "week", "month")
+LINK_GROUPS = ("channel", "campaign", "link")  # read from the sale's link
+# The rows that hold the stored credits' money: credited shares and organic lines (a line's other
+# rows are other models' touchpoints, zero here). Partial indexes cover exactly these.
+COUNTED = or_(ReportSale.credited_ppm > 0, ReportSale.influencer_id.is_(None))
+COHORT_DAYS = (30, 90, 365)
+ORGANIC = "organic"
+
+
+@dataclass(frozen=True)
+class Period:
+    since: date
+    until: date
+    zone: ZoneInfo
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.since, time(), self.zone).astimezone(timezone.utc)
+
+    @property
+    def end(self) -> datetime:
+        return datetime.combine(self.until, time(), self.zone).astimezone(timezone.utc)
+
+    def bucket(self, moment: datetime, unit: str) -> date:
+        """The local day, week (starting Monday) or month a UTC moment falls in."""
+        local = moment.astimezone(self.zone).date()
+        if unit == "week":
+            return local - timedelta(days=local.weekday())
+        if unit == "month":
+            return local.replace(day=1)
+        return local
+
+
+def period(since: date, until: date, tz: str = "UTC") -> Period:
+    try:
+        zone = ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Invalid("unknown time zone", errors={"tz": ["Not an IANA time zone."]}) from None
+    if until <= since:
+        raise Invalid("the period is empty", errors={"to": ["Must be after from."]})
+    if (until - since).days > 3 * 366:
+        raise Invalid("the period is too long", errors={"to": ["At most three years after from."]})
+    return Period(since, until, zone)
+
+
+def _ratio(numerator: int, denominator: int, places: int = 4) -> float | None:
+    return round(numerator / denominator, places) if denominator else None
+
+
+def _average(amount: int, count: int) -> int | None:
+    """A money average in minor units, rounded half up."""
+    return (2 * amount + count) // (2 * count) if count else None
+
+
+# ------------------------------------------------------------------ building blocks
+
+
+def _brand_link_ids(brand_id: int):
+    """Links that lead to the brand's products: to one of them, or to a collection that shows
+    one (as curated now). A link to a whole storefront is the influencer's, not a brand's: its
+    clicks are in the influencer's reports, and its sales in the brand's."""
+    shows_brand = (
+        select(StorefrontItem.id)
+        .join(Product, Product.id == StorefrontItem.product_id)
+        .where(Product.brand_id == brand_id, StorefrontItem.removed_at.is_(None))
+    )
+    return select(ShareLink.id).where(
+        or_(
+            exists(shows_brand.where(StorefrontItem.id == ShareLink.storefront_item_id)),
+            and_(
+                ShareLink.storefront_item_id.is_(None),
+                ShareLink.collection_id.is_not(None),
+                exists(shows_brand.where(StorefrontItem.collection_id == ShareLink.collection_id)),
+            ),
+        )
+    )
+
+
+def _link_product():
+    return select(StorefrontItem.product_id).where(StorefrontItem.id == ShareLink.storefront_item_id).scalar_subquery()
+
+
+def _click_key(group_by: str) -> ColumnElement | None:
+    """What a click is grouped by (None for the time groupings, folded from hours)."""
+    return {
+        "influencer": ShareLink.influencer_id,
+        "channel": ShareLink.channel,
+        "campaign": ShareLink.campaign,
+        "storefront": ShareLink.storefront_id,
+        "link": ShareLink.code,
+        "product": _link_product(),
+        "brand": select(Product.brand_id).join(StorefrontItem, StorefrontItem.product_id == Product.id)
+        .where(StorefrontItem.id == ShareLink.storefront_item_id).scalar_subquery(),
+    }.get(group_by)
+
+
+def _sale_key(group_by: str) -> ColumnElement | None:
+    return {
+        "influencer": ReportSale.influencer_id,
+        "channel": case((ReportSale.link_id.is_(None), literal("discount_code")), else_=ShareLink.channel),
+        "campaign": ShareLink.campaign,
+        "storefront": ReportSale.storefront_id,
+        "product": ReportSale.product_id,
+        "link": ShareLink.code,
+        "brand": ReportSale.brand_id,
+    }.get(group_by)
+
+
+def _clicks(links, p: Period, group_by: str) -> dict:
+    """Counted clicks per group, from the hourly rollup."""
+    key = _click_key(group_by)
+    hour = ReportClickHour.hour
+    statement = (
+        select(hour if key is None else key.label("key"), func.sum(ReportClickHour.clicks))
+        .join(ShareLink, ShareLink.id == ReportClickHour.link_id)
+        .where(ReportClickHour.link_id.in_(links), hour >= p.start, hour < p.end)
+        .group_by(hour if key is None else key)
+    )
+    found: dict = defaultdict(int)
+    for key_value, clicks in db.session.execute(statement):
+        found[p.bucket(key_value, group_by) if key is None else key_value] += clicks
+    return found
+
+
+def _visitors(links, p: Period, group_by: str) -> dict:
+    """Distinct visitors per group and in all (under the key ``None``), from the raw clicks."""
+    window = (Click.link_id.in_(links), Click.occurred_at >= p.start, Click.occurred_at < p.end, Click.counted.is_(True))
+    total = db.session.scalar(select(func.count(func.distinct(Click.visitor_id))).where(*window))
+    key = _click_key(group_by)
+    found: dict = {}
+    if key is not None:
+        statement = (
+            select(key.label("key"), func.count(func.distinct(Click.visitor_id)))
+            .join(ShareLink, ShareLink.id == Click.link_id).where(*window).group_by(key)
+        )
+        found = dict(db.session.execute(statement).all())
+    elif db.session.get_bind().dialect.name == "postgresql":
+        local = func.date_trunc(group_by, func.timezone(p.zone.key, Click.occurred_at))
+        found = {
+            moment.date(): count
+            for moment, count in db.session.execute(
+                select(local, func.count(func.distinct(Click.visitor_id))).where(*window).group_by(local)
+            )
+        }
+    else:  # SQLite has no time zones: distinct (hour, visitor) pairs, folded here
+        hour = hour_of(Click.occurred_at)
+        seen: dict = defaultdict(set)
+        for moment, visitor in db.session.execute(select(hour, Click.visitor_id).where(*window).distinct()):
+            seen[p.bucket(_as_utc(moment), group_by)].add(visitor)
+        found = {bucket: len(visitors) for bucket, visitors in seen.items()}
+    found[None] = total
+    return found
+
+
+def _as_utc(moment) -> datetime:
+    """SQLite hands back the hours it computed as text."""
+    if isinstance(moment, str):
+        return datetime.fromisoformat(moment).replace(tzinfo=timezone.utc)
+    return moment
+
+
+def _measures(variant: str, commissions_from_ledger: bool):
+    """The sums of one variant: orders, units, gross, refunds, commissions."""
+    ppm = getattr(ReportSale, f"{variant}_ppm")
+    gross, refunds = getattr(ReportSale, f"{variant}_gross"), getattr(ReportSale, f"{variant}_refunds")
+    if commissions_from_ledger:
+        commissions = func.sum(ReportSale.commissions)
+    else:
+        commissions = func.sum((gross - refunds) * ReportSale.rate_bps / 10000)
+    return (
+        func.count(func.distinct(case((ppm > 0, ReportSale.order_id)))),
+        func.sum(getattr(ReportSale, f"{variant}_units")),
+        func.sum(gross),
+        func.sum(refunds),
+        commissions,
+    )
+
+
+def _sales(where, variants: list[str], group_by: str, p: Period, ledger: bool) -> dict:
+    """Per group: {variant: [orders, units, gross, refunds, commissions]} of the credited rows."""
+    key = _sale_key(group_by)
+    columns = [m for variant in variants for m in _measures(variant, ledger and variant == "credited")]
+    hour = hour_of(ReportSale.paid_at)
+    statement = (
+        select((hour if key is None else key).label("key"), *columns)
+        .where(*where, ReportSale.influencer_id.is_not(None))
+        .group_by(hour if key is None else key)
+    )
+    if group_by in LINK_GROUPS:
+        statement = statement.outerjoin(ShareLink, ShareLink.id == ReportSale.link_id)
+    found: dict = {}
+    for row in db.session.execute(statement.having(_any_share(variants))):
+        key_value = p.bucket(_as_utc(row[0]), group_by) if key is None else row[0]
+        figures = found.setdefault(key_value, {variant: [0] * 5 for variant in variants})
+        for index, variant in enumerate(variants):
+            values = row[1 + 5 * index: 6 + 5 * index]
+            figures[variant] = [a + int(b or 0) for a, b in zip(figures[variant], values, strict=True)]
+    # Time groupings add hours up: every row of an order has the order's paid_at, so an order
+    # lies in one hour and the distinct counts of hours add up to the distinct count of a period.
+    return found
+
+
+def _any_share(variants: list[str]):
+    """A group that some variant gives a share (rows another model credits are zero in this one)."""
+    return or_(*(func.max(getattr(ReportSale, f"{variant}_ppm")) > 0 for variant in variants))
+
+
+def _totals(where, variants: list[str], found: dict) -> dict[str, tuple[list[int], list[int], list[int]]]:
+    """Per variant: (attributed, organic, all) as [orders, units, gross, refunds, commissions]. The
+    sums of credited rows add up from ``found`` (``_sales``' groups); distinct orders and the
+    organic line sums take one more query for every variant at once."""
+    organic = ReportSale.influencer_id.is_(None)
+    columns = [func.count(func.distinct(ReportSale.order_id)), func.count(func.distinct(case((organic, ReportSale.order_id))))]
+    for variant in variants:
+        ppm = getattr(ReportSale, f"{variant}_ppm")
+        columns.append(func.count(func.distinct(case((and_(~organic, ppm > 0), ReportSale.order_id)))))
+        columns.extend(func.sum(case((organic, getattr(ReportSale, f"{variant}_{m}")), else_=0)) for m in ("units", "gross", "refunds"))
+    row = [int(value or 0) for value in db.session.execute(select(*columns).where(*where)).one()]
+    everything, organic_orders = row[0], row[1]
+    totals = {}
+    for index, variant in enumerate(variants):
+        attributed_orders, *organic_sums = row[2 + 4 * index: 6 + 4 * index]
+        sums = [sum(figures[variant][m] for figures in found.values()) for m in range(1, 5)]
+        attributed = [attributed_orders, *sums]
+        organic_row = [organic_orders, *organic_sums, 0]
+        totals[variant] = (attributed, organic_row, [everything] + [a + o for a, o in zip(sums, organic_row[1:], strict=True)])
+    return totals
+
+
+def _currency_totals(where) -> list[dict]:
+    rows = db.session.execute(
+        select(
+            ReportSale.currency,
+            func.count(func.distinct(ReportSale.order_id)),
+            func.sum(ReportSale.credited_gross),
+            func.sum(ReportSale.credited_refunds),
+            func.sum(case((ReportSale.influencer_id.is_not(None), ReportSale.credited_gross - ReportSale.credited_refunds), else_=0)),
+        )
+        .where(*where)
+        .group_by(ReportSale.currency)
+        .order_by(func.sum(ReportSale.credited_gross).desc(), ReportSale.currency)
+    ).all()
+    return [
+        {"currency": currency, "orders": orders, "gross_revenue": int(gross), "refunds": int(refunds),
+         "revenue": int(gross - refunds), "attributed_revenue": int(attributed), "organic_revenue": int(gross - refunds - attributed)}
+        for currency, orders, gross, refunds, attributed in rows
+    ]
+
+
+def _row(key, label, clicks: int, visitors: int | None, figures: list[int]) -> dict:
+    orders, units, gross, refunds, commissions = figures
+    revenue = gross - refunds
+    return {
+        "key": None if key is None else str(key), "label": label, "clicks": clicks, "unique_visitors": visitors,
+        "orders": orders, "units": units, "gross_revenue": gross, "refunds": refunds, "revenue": revenue,
+        "commissions": commissions,
+        "conversion_rate": _ratio(orders, visitors or 0),
+        "earnings_per_click": _average(commissions, clicks),
+        "revenue_per_click": _average(revenue, clicks),
+        "return_on_commission_spend": _ratio(revenue, commissions, 2),
+        "average_order_value": _average(revenue, orders),
+    }
+
+
+def _labels(group_by: str, keys) -> dict:
+    keys = {k for k in keys if k is not None}
+    if not keys:
+        return {}
+    if group_by == "influencer":
+        return dict(db.session.execute(select(InfluencerProfile.id, InfluencerProfile.handle).where(InfluencerProfile.id.in_(keys))).all())
+    if group_by == "product":
+        return dict(db.session.execute(select(Product.id, Product.title).where(Product.id.in_(keys))).all())
+    if group_by == "storefront":
+        return dict(db.session.execute(select(Storefront.id, Storefront.slug).where(Storefront.id.in_(keys))).all())
+    if group_by == "brand":
+        return dict(db.session.execute(select(Brand.id, Brand.name).where(Brand.id.in_(keys))).all())
+    return {key: key.isoformat() if isinstance(key, date) else str(key) for key in keys}
+
+
+def _ordered_keys(group_by: str, keys, revenue_of) -> list:
+    """Time in order; anything else by revenue, biggest first, then by key (stable)."""
+    present = [k for k in keys if k is not None]
+    if group_by in TIME_GROUPS:
+        ordered = sorted(present)
+    else:
+        ordered = sorted(present, key=lambda k: (-revenue_of(k), str(k)))
+    return ordered + ([None] if None in keys else [])
+
+
+def _pick_currency(where, currency: str | None) -> tuple[str | None, list[dict]]:
+    totals = _currency_totals([*where, COUNTED])
+    if currency is None:
+        currency = totals[0]["currency"] if totals else None
+    return currency, totals
+
+
+# ------------------------------------------------------------------ brand reports
+
+
+def attribution_report(user: User, brand_id: int, p: Period, group_by: str, model: str | None, currency: str | None) -> dict:
+    require_member(user, brand_id)
+    variant = model or "credited"
+    in_period = [ReportSale.brand_id == brand_id, ReportSale.paid_at >= p.start, ReportSale.paid_at < p.end]
+    currency, currency_totals = _pick_currency(in_period, currency)
+    holding = COUNTED if variant == "credited" else or_(getattr(ReportSale, f"{variant}_ppm") > 0, ReportSale.influencer_id.is_(None))
+    where = [*in_period, ReportSale.currency == currency, holding]
+    links = _brand_link_ids(brand_id)
+    clicks = _clicks(links, p, group_by)
+    visitors = _visitors(links, p, group_by)
+    sales = _sales(where, [variant], group_by, p, ledger=True)
+    keys = set(clicks) | {k for k in sales}
+    labels = _labels(group_by, keys)
+    empty = [0] * 5
+    ordered = _ordered_keys(group_by, keys, lambda k: (sales.get(k, {variant: empty})[variant][2]))
+    rows = [
+        _row(key, labels.get(key), clicks.get(key, 0), visitors.get(key, 0), sales.get(key, {variant: empty})[variant])
+        for key in ordered
+    ]
+    attributed, organic, everything = _totals(where, [variant], sales)[variant]
+    total_clicks = sum(clicks.values())
+    return {
+        "brand_id": brand_id, **_period_view(p), "group_by": group_by, "model": variant,
+        "commissions_basis": "ledger" if variant == "credited" else "estimated",
+        "currency": currency, "currencies": currency_totals, "rows": rows,
+        "organic": _row(ORGANIC, "organic (no referral)", 0, None, organic),
+        "attributed_total": _row(None, "attributed", total_clicks, visitors[None], attributed),
+        "total": _row(None, "all sales", total_clicks, visitors[None], everything),
+    }
+
+
+def models_report(user: User, brand_id: int, p: Period, group_by: str, currency: str | None) -> dict:
+    """The period under all five models side by side (commissions estimated at each rate)."""
+    require_member(user, brand_id)
+    in_period = [ReportSale.brand_id == brand_id, ReportSale.paid_at >= p.start, ReportSale.paid_at < p.end]
+    currency, currency_totals = _pick_currency(in_period, currency)
+    where = [*in_period, ReportSale.currency == currency]
+    sales = _sales(where, list(MODELS), group_by, p, ledger=False)
+    links = _brand_link_ids(brand_id)
+    clicks = _clicks(links, p, group_by)
+    keys = set(sales) | set(clicks)
+    labels = _labels(group_by, keys)
+    empty = {model: [0] * 5 for model in MODELS}
+    rows = []
+    for key in _ordered_keys(group_by, keys, lambda k: sales.get(k, empty)["last_click"][2]):
+        row = {"key": None if key is None else str(key), "label": labels.get(key), "clicks": clicks.get(key, 0)}
+        for model in MODELS:
+            orders, units, gross, refunds, commissions = sales.get(key, empty)[model]
+            row |= {f"{model}_orders": orders, f"{model}_units": units, f"{model}_revenue": gross - refunds,
+                    f"{model}_commissions": commissions}
+        rows.append(row)
+    totals = {}
+    for model, (attributed, organic, _) in _totals(where, list(MODELS), sales).items():
+        totals |= {f"{model}_orders": attributed[0], f"{model}_revenue": attributed[2] - attributed[3],
+                   f"{model}_commissions": attributed[4]}
+    organic_revenue = organic[2] - organic[3]
+    return {"brand_id": brand_id, **_period_view(p), "group_by": group_by, "currency": currency,
+            "currencies": currency_totals, "rows": rows, "totals": totals, "organic_revenue": organic_revenue}
+
+
+def revenue_by_day(user: User, brand_id: int, p: Period, currency: str | None, top: int) -> dict:
+    """Daily revenue (stored credits) of the brand's ``top`` influencers in the period, and of
+    everyone else credited, for the chart."""
+    require_member(user, brand_id)
+    in_period = [ReportSale.brand_id == brand_id, ReportSale.paid_at >= p.start, ReportSale.paid_at < p.end]
+    currency, _ = _pick_currency(in_period, currency)
+    where = [*in_period, ReportSale.currency == currency, ReportSale.influencer_id.is_not(None)]
+    hour = hour_of(ReportSale.paid_at)
+    revenue = func.sum(ReportSale.credited_gross - ReportSale.credited_refunds)
+    by_influencer: dict[int, dict[date, int]] = defaultdict(lambda: defaultdict(int))
+    for moment, influencer_id, amount in db.session.execute(
+        select(hour, ReportSale.influencer_id, revenue).where(*where, ReportSale.credited_ppm > 0)
+        .group_by(hour, ReportSale.influencer_id)
+    ):
+        by_influencer[influencer_id][p.bucket(_as_utc(moment), "day")] += int(amount)
+    leaders = sorted(by_influencer, key=lambda i: (-sum(by_influencer[i].values()), i))[:top]
+    days = [p.since + timedelta(days=n) for n in range((p.until - p.since).days)]
+    handles = _labels("influencer", leaders)
+    series = [{"label": handles.get(i, str(i)), "revenue": [by_influencer[i].get(day, 0) for day in days]} for i in leaders]
+    others = [sum(by_influencer[i].get(day, 0) for i in by_influencer if i not in leaders) for day in days]
+    if any(others):
+        series.append({"label": "everyone else", "revenue": others})
+    return {"currency": currency, "days": [day.isoformat() for day in days], "series": series}
+
+
+def _period_view(p: Period) -> dict:
+    return {"from": p.since.isoformat(), "to": p.until.isoformat(), "tz": p.zone.key}
+
+
+# ------------------------------------------------------------------ relationships
+
+
+@dataclass
+class Shopper:
+    """One buyer of one brand, from their first purchase on."""
+
+    key: str
+    first_at: datetime
+    first_order: int
+    acquired_by: int | None = None  # the influencer with the biggest credit on the first order
+    orders: set[int] = field(default_factory=set)
+    gross: int = 0
+    refunds: int = 0
+    revenue_within: dict[int, int] = field(default_factory=lambda: dict.fromkeys(COHORT_DAYS, 0))
+    first_purchase: int = 0  # the first order's revenue
+    halo: int = 0  # later revenue no one was commissioned for
+    commissioned: int = 0  # later revenue credited to someone
+
+
+def _cohort_rows(where_cohort, p: Period):
+    """Every sale row of the shoppers whose first purchase from the brand (all time) lies in the
+    period: ``(brand, shopper, order, paid_at, influencer, credited ppm, gross, refunds)``."""
+    firsts = (
+        select(ReportSale.brand_id, ReportSale.shopper_key, func.min(ReportSale.paid_at).label("first_at"))
+        .where(*where_cohort)
+        .group_by(ReportSale.brand_id, ReportSale.shopper_key)
+        .having(func.min(ReportSale.paid_at) >= p.start, func.min(ReportSale.paid_at) < p.end)
+        .subquery()
+    )
+    return db.session.execute(
+        select(
+            ReportSale.brand_id, ReportSale.shopper_key, ReportSale.order_id, ReportSale.paid_at,
+            ReportSale.influencer_id, ReportSale.link_id, ReportSale.credited_ppm,
+            ReportSale.credited_gross, ReportSale.credited_refunds, firsts.c.first_at,
+        )
+        .join(firsts, and_(firsts.c.brand_id == ReportSale.brand_id, firsts.c.shopper_key == ReportSale.shopper_key))
+        .where(*where_cohort)
+        .order_by(ReportSale.brand_id, ReportSale.shopper_key, ReportSale.paid_at, ReportSale.order_id)
+    ).all()
+
+
+def _shoppers(rows) -> list[tuple[int, Shopper]]:
+    """Per (brand, shopper): who brought them (the biggest credit on their first order), what
+    they bought, when, and what of it no one was commissioned for after that first order."""
+    shoppers: dict[tuple[int, str], Shopper] = {}
+    first_credit: dict[tuple[int, str], dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for row in rows:
+        pair = (row.brand_id, row.shopper_key)
+        shopper = shoppers.get(pair)
+        if shopper is None:
+            shopper = shoppers[pair] = Shopper(row.shopper_key, _as_utc(row.first_at), row.order_id)
+        paid_at = _as_utc(row.paid_at)
+        shopper.orders.add(row.order_id)
+        shopper.gross += row.credited_gross
+        shopper.refunds += row.credited_refunds
+        net = row.credited_gross - row.credited_refunds
+        for days in COHORT_DAYS:
+            if paid_at < shopper.first_at + timedelta(days=days):
+                shopper.revenue_within[days] += net
+        if row.order_id == shopper.first_order:
+            shopper.first_purchase += net
+            if row.influencer_id is not None and row.credited_ppm > 0:
+                first_credit[pair][row.influencer_id] += row.credited_gross
+        elif row.influencer_id is None:
+            shopper.halo += net
+        else:
+            shopper.commissioned += net
+    for pair, shopper in shoppers.items():
+        credits = first_credit.get(pair)
+        if credits:
+            shopper.acquired_by = min(credits, key=lambda influencer: (-credits[influencer], influencer))
+    return [(brand_id, shopper) for (brand_id, _), shopper in shoppers.items()]
+
+
+def _cohort_figures(shoppers: list[Shopper]) -> dict:
+    count = len(shoppers)
+    orders = sum(len(s.orders) for s in shoppers)
+    gross = sum(s.gross for s in shoppers)
+    refunds = sum(s.refunds for s in shoppers)
+    figures = {
+        "shoppers": count,
+        "repeat_purchase_rate": _ratio(sum(len(s.orders) >= 2 for s in shoppers), count),
+        "orders_per_shopper": _ratio(orders, count, 2),
+        "orders": orders,
+        "revenue": gross - refunds,
+        "refund_rate": _ratio(refunds, gross),
+        "halo_revenue": sum(s.halo for s in shoppers),
+        "later_commissioned_revenue": sum(s.commissioned for s in shoppers),
+    }
+    figures["first_purchase_revenue_per_shopper"] = _average(sum(s.first_purchase for s in shoppers), count)
+    for days in COHORT_DAYS:
+        figures[f"revenue_{days}d"] = sum(s.revenue_within[days] for s in shoppers)
+        figures[f"revenue_{days}d_per_shopper"] = _average(figures[f"revenue_{days}d"], count)
+    return figures
+
+
+def relationships_report(user: User, brand_id: int, p: Period, currency: str | None) -> dict:
+    """Per influencer, the shoppers they first brought to the brand in the period (acquisition
+    cohorts), beside those who came on their own; with each one's re-share reach and how their
+    recommendations held up."""
+    require_member(user, brand_id)
+    in_period = [ReportSale.brand_id == brand_id, ReportSale.paid_at >= p.start, ReportSale.paid_at < p.end]
+    currency, currency_totals = _pick_currency(in_period, currency)
+    rows = _cohort_rows([ReportSale.brand_id == brand_id, ReportSale.currency == currency, COUNTED], p)
+    by_influencer: dict[int | None, list[Shopper]] = defaultdict(list)
+    for _, shopper in _shoppers(rows):
+        by_influencer[shopper.acquired_by].append(shopper)
+    influencers = sorted(k for k in by_influencer if k is not None)
+    handles = _labels("influencer", influencers)
+    reach = _network_reach(brand_id, p, currency)
+    quality = _recommendation_quality(brand_id, p, currency)
+    ordered = sorted(influencers, key=lambda i: (-len(by_influencer[i]), i))
+    return {
+        "brand_id": brand_id, **_period_view(p), "currency": currency, "currencies": currency_totals,
+        "influencers": [
+            {"influencer_id": i, "handle": handles.get(i), **_cohort_figures(by_influencer[i]),
+             "network": reach.get(i, _NO_REACH), "recommendations": quality.get(i, _NO_QUALITY)}
+            for i in ordered
+        ],
+        "organic": _cohort_figures(by_influencer.get(None, [])),
+    }
+
+
+_NO_REACH = {"reshare_links": 0, "max_depth": 0, "reshare_clicks": 0, "reshare_orders": 0, "reshare_revenue": 0}
+_NO_QUALITY = {"units": 0, "refund_rate": None, "products": 0, "reorder_rate": None}
+
+
+def _network_reach(brand_id: int, p: Period, currency: str) -> dict[int, dict]:
+    """Re-share chains from each influencer's links to the brand's products: how many links
+    shoppers made from them, how deep, and the clicks and credited sales that came through."""
+    reshares = select(ShareLink.id).where(ShareLink.depth > 0, ShareLink.id.in_(_brand_link_ids(brand_id)))
+    found: dict[int, dict] = {}
+    for influencer_id, links, depth in db.session.execute(
+        select(ShareLink.influencer_id, func.count(), func.max(ShareLink.depth))
+        .where(ShareLink.id.in_(reshares)).group_by(ShareLink.influencer_id)
+    ):
+        found[influencer_id] = dict(_NO_REACH, reshare_links=links, max_depth=depth)
+    for influencer_id, clicks in db.session.execute(
+        select(ShareLink.influencer_id, func.sum(ReportClickHour.clicks))
+        .join(ShareLink, ShareLink.id == ReportClickHour.link_id)
+        .where(ReportClickHour.link_id.in_(reshares), ReportClickHour.hour >= p.start, ReportClickHour.hour < p.end)
+        .group_by(ShareLink.influencer_id)
+    ):
+        found.setdefault(influencer_id, dict(_NO_REACH))["reshare_clicks"] = int(clicks)
+    for influencer_id, orders, revenue in db.session.execute(
+        select(ReportSale.influencer_id, func.count(func.distinct(ReportSale.order_id)),
+               func.sum(ReportSale.credited_gross - ReportSale.credited_refunds))
+        .join(ShareLink, ShareLink.id == ReportSale.link_id)
+        .where(ReportSale.brand_id == brand_id, ReportSale.currency == currency, ShareLink.depth > 0,
+               ReportSale.credited_ppm > 0, ReportSale.paid_at >= p.start, ReportSale.paid_at < p.end)
+        .group_by(ReportSale.influencer_id)
+    ):
+        found.setdefault(influencer_id, dict(_NO_REACH)).update(reshare_orders=orders, reshare_revenue=int(revenue))
+    return found
+
+
+def _recommendation_quality(brand_id: int, p: Period, currency: str) -> dict[int, dict]:
+    """For the brand's products each influencer sold in the period: the share of the gross
+    refunded, and the reorder rate: the share of the (shopper, product) pairs they sold that
+    the shopper bought in more than one order, from the period's start on, from anyone."""
+    in_period = (ReportSale.brand_id == brand_id, ReportSale.currency == currency, ReportSale.paid_at >= p.start, COUNTED)
+    pair = {"partition_by": [ReportSale.shopper_key, ReportSale.product_id]}
+    rows = select(  # each row, and whether its (shopper, product) pair spans more than one order
+        ReportSale.influencer_id, ReportSale.shopper_key, ReportSale.product_id, ReportSale.credited_ppm, ReportSale.paid_at,
+        case((func.min(ReportSale.order_id).over(**pair) != func.max(ReportSale.order_id).over(**pair), 1), else_=0)
+        .label("reordered"),
+    ).where(*in_period).subquery()
+    sold = (
+        select(rows.c.influencer_id, rows.c.product_id, func.max(rows.c.reordered).label("reordered"))
+        .where(rows.c.credited_ppm > 0, rows.c.paid_at < p.end)
+        .group_by(rows.c.influencer_id, rows.c.shopper_key, rows.c.product_id)
+        .subquery()
+    )
+    found: dict[int, dict] = {}
+    for influencer_id, pairs, reorders, products in db.session.execute(
+        select(sold.c.influencer_id, func.count(), func.sum(sold.c.reordered), func.count(func.distinct(sold.c.product_id)))
+        .group_by(sold.c.influencer_id)
+    ):
+        found[influencer_id] = dict(_NO_QUALITY, products=products, reorder_rate=_ratio(int(reorders or 0), pairs))
+    for influencer_id, units, gross, refunds in db.session.execute(
+        select(ReportSale.influencer_id, func.sum(ReportSale.credited_units),
+               func.sum(ReportSale.credited_gross), func.sum(ReportSale.credited_refunds))
+        .where(*in_period, ReportSale.paid_at < p.end, ReportSale.credited_ppm > 0)
+        .group_by(ReportSale.influencer_id)
+    ):
+        found.setdefault(influencer_id, dict(_NO_QUALITY)).update(units=int(units), refund_rate=_ratio(int(refunds), int(gross)))
+    return found
+
+
+# ------------------------------------------------------------------ influencer views
+
+
+def _influencer_of(user: User) -> InfluencerProfile:
+    profile = db.session.scalar(select(InfluencerProfile).where(InfluencerProfile.user_id == user.id))
+    if profile is None:
+        raise NotFound("influencer profile not found")
+    return profile
+
+
+def performance_report(user: User, p: Period, group_by: str, currency: str | None) -> dict:
+    influencer = _influencer_of(user)
+    in_period = [ReportSale.influencer_id == influencer.id, ReportSale.paid_at >= p.start, ReportSale.paid_at < p.end,
+                 ReportSale.credited_ppm > 0]
+    currency, currency_totals = _pick_currency(in_period, currency)
+    where = [*in_period, ReportSale.currency == currency]
+    links = select(ShareLink.id).where(ShareLink.influencer_id == influencer.id)
+    clicks = _clicks(links, p, group_by)
+    sales = _sales(where, ["credited"], group_by, p, ledger=True)
+    keys = set(clicks) | set(sales)
+    labels = _labels(group_by, keys)
+    empty = {"credited": [0] * 5}
+    rows = []
+    for key in _ordered_keys(group_by, keys, lambda k: sales.get(k, empty)["credited"][2]):
+        orders, units, gross, refunds, earnings = sales.get(key, empty)["credited"]
+        key_clicks = clicks.get(key, 0)
+        rows.append({"key": None if key is None else str(key), "label": labels.get(key), "clicks": key_clicks,
+                     "orders": orders, "units": units, "revenue": gross - refunds, "earnings": earnings,
+                     "conversion_rate": _ratio(orders, key_clicks)})
+    attributed, _, _ = _totals(where, ["credited"], sales)["credited"]
+    total_clicks = sum(clicks.values())
+    return {
+        "influencer_id": influencer.id, **_period_view(p), "group_by": group_by, "currency": currency,
+        "currencies": currency_totals, "rows": rows,
+        "total": {"clicks": total_clicks, "orders": attributed[0], "units": attributed[1],
+                  "revenue": attributed[2] - attributed[3], "earnings": attributed[4],
+                  "conversion_rate": _ratio(attributed[0], total_clicks)},
+    }
+
+
+def my_relationships(user: User, p: Period) -> dict:
+    """The shoppers this influencer first brought to each brand, per brand and currency. Counts
+    only; shoppers who chose to share themselves are listed by email."""
+    influencer = _influencer_of(user)
+    theirs = select(ReportSale.shopper_key).where(ReportSale.influencer_id == influencer.id, ReportSale.credited_ppm > 0)
+    rows = _cohort_rows([ReportSale.shopper_key.in_(theirs), COUNTED], p)  # their buyers, at any brand: narrowed below
+    mine = [(brand_id, s) for brand_id, s in _shoppers(rows) if s.acquired_by == influencer.id]
+    sharing = _sharing_shoppers({s.key for _, s in mine})
+    by_brand: dict[int, list[Shopper]] = defaultdict(list)
+    for brand_id, shopper in mine:
+        by_brand[brand_id].append(shopper)
+    names = _labels("brand", by_brand)
+    return {
+        "influencer_id": influencer.id, **_period_view(p),
+        "brands": [
+            {"brand_id": brand_id, "brand": names.get(brand_id), **_cohort_figures(shoppers),
+             "shared_shoppers": sorted(sharing[s.key] for s in shoppers if s.key in sharing),
+             "hidden_shoppers": sum(s.key not in sharing for s in shoppers)}
+            for brand_id, shoppers in sorted(by_brand.items())
+        ],
+    }
+
+
+def _sharing_shoppers(keys: set[str]) -> dict[str, str]:
+    """The emails of the shoppers among these keys who chose to share themselves with influencers."""
+    if not keys:
+        return {}
+    emails = db.session.scalars(select(User.email).where(User.share_with_influencers.is_(True)))
+    return {key: email for email in emails if (key := shopper_key(email)) in keys}
