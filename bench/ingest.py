@@ -26,8 +26,10 @@ What it does:
 4. Checks the result: the rows stored must equal the clicks pushed, the buffer must be
    empty, and every click's ``counted`` must equal an independent recomputation of the
    repeat rule in plain Python over the generated clicks, batch by batch as the drain
-   reads them. Prints clicks/s, rows, counted, bots, batches and the slowest batch's time.
-   Exits 1 on any mismatch.
+   reads them. Prints clicks/s, rows, counted, bots, batches and the slowest batch's time,
+   and the CPU time of the drain's PostgreSQL backend (from /proc, so with the database on
+   this machine): on a shared machine, clicks per backend CPU-second moves less than
+   clicks/s. Exits 1 on any mismatch.
 
 The database is left as it is (drop it yourself); the Redis database is flushed again at
 the end.
@@ -173,6 +175,17 @@ def store_history(count: int, links: list[int]) -> None:
         conn.execute(text("ANALYZE clicks"))
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a local process (the drain's PostgreSQL backend), None if not readable
+    (PostgreSQL on another host). On a shared machine the wall time also counts the waits for a core;
+    this does not."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def check_redis(redis, flush_anyway: bool) -> None:
     keys = [k.decode() for k in redis.scan_iter(count=1000)]
     foreign = [k for k in keys if not k.startswith("marketplace:clicks:")]
@@ -239,7 +252,7 @@ def main(argv=None) -> int:
         os.environ.update(env)
         os.environ["REDIS_URL"] = args.redis_url
         os.environ["LOG_LEVEL"] = "WARNING"
-        from sqlalchemy import event, func, select
+        from sqlalchemy import event, func, select, text
 
         from marketplace import create_app
         from marketplace.db import db
@@ -267,9 +280,14 @@ def main(argv=None) -> int:
         commits: list[float] = []
         with app.app_context():
             event.listen(db.engine, "commit", lambda conn: commits.append(time.perf_counter()))
+            db.engine.dispose()  # the drain then opens one connection and keeps reusing it: one backend to time
+            backend = db.session.scalar(text("SELECT pg_backend_pid()"))
+            db.session.commit()
+            backend_cpu = cpu_seconds(backend)
             began = time.perf_counter()
             stored = click_module.drain_clicks(batch_size=batch_size)
             seconds = time.perf_counter() - began
+            backend_cpu = cpu_seconds(backend) - backend_cpu if backend_cpu is not None else None
             db.session.close()
             recent = Click.occurred_at >= START - HOUR  # the drained clicks, not the history
             rows = dict(db.session.execute(select(Click.uid, Click.counted).where(recent)).all())
@@ -293,10 +311,12 @@ def main(argv=None) -> int:
         print()
         print_markdown_table(
             ["clicks pushed", "rows stored", "counted (expected)", "bots (expected)", "seconds", "clicks/s",
-             "batch s mean / max"],
+             "batch s mean / max", "backend CPU s", "clicks per backend CPU s"],
             [[str(len(entries)), str(len(rows)), f"{got_counted} ({want_counted})", f"{bots} ({want_bots})",
               f"{seconds:.2f}", f"{len(entries) / seconds:.0f}",
-              f"{sum(batches) / len(batches):.3f} / {max(batches):.3f}" if batches else "n/a"]],
+              f"{sum(batches) / len(batches):.3f} / {max(batches):.3f}" if batches else "n/a",
+              f"{backend_cpu:.2f}" if backend_cpu else "n/a",
+              f"{len(entries) / backend_cpu:.0f}" if backend_cpu else "n/a"]],
         )
         print()
         print(f"drain_clicks returned {stored}; left in the buffer: {left}; clicks whose counted differs from the "

@@ -26,10 +26,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
 
     logs.configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
-    if app.config.get("TRUSTED_PROXY_COUNT"):
-        count = int(app.config["TRUSTED_PROXY_COUNT"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
-
     db.init_app(app)
     queueing.init_app(app)
     gateway.init_app(app)
@@ -38,6 +34,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _register_api(app)
     web.init_app(app)
     cli.init_app(app)
+
+    from marketplace.links.hot_path import RedirectHotPath
+
+    app.wsgi_app = RedirectHotPath(app, app.wsgi_app)  # cached share links: /r/{code} before Flask's hooks
+    if app.config.get("TRUSTED_PROXY_COUNT"):
+        count = int(app.config["TRUSTED_PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     return app
 
 

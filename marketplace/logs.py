@@ -6,15 +6,16 @@ import logging
 import time
 import uuid
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, Request, Response, g, has_app_context, request
 from pythonjsonlogger.json import JsonFormatter
 
 REQUEST_ID_HEADER = "X-Request-ID"
+_access = logging.getLogger("marketplace.access")
 
 
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        record.request_id = g.get("request_id", "-") if has_app_context() else "-"
         return True
 
 
@@ -35,32 +36,34 @@ def configure_logging(level: str, fmt: str) -> None:
     root.setLevel(level)
 
 
+def start_request(request: Request) -> None:
+    incoming = request.headers.get(REQUEST_ID_HEADER, "")
+    # Accept a caller's id only if it is short and printable, so logs stay clean.
+    g.request_id = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
+    g.request_started = time.perf_counter()
+
+
+def finish_request(request: Request, response: Response) -> Response:
+    """The request id header, and the request's one access-log line."""
+    response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
+    started = g.get("request_started")
+    user = g.get("current_user")
+    _access.info(
+        "%s %s %s",
+        request.method,
+        request.path,
+        response.status_code,
+        extra={
+            "method": request.method,
+            "path": request.path,
+            "status": response.status_code,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
+            "user_id": user.id if user is not None else None,
+        },
+    )
+    return response
+
+
 def init_app(app: Flask) -> None:
-    access = logging.getLogger("marketplace.access")
-
-    @app.before_request
-    def _start_request() -> None:
-        incoming = request.headers.get(REQUEST_ID_HEADER, "")
-        # Accept a caller's id only if it is short and printable, so logs stay clean.
-        g.request_id = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
-        g.request_started = time.perf_counter()
-
-    @app.after_request
-    def _log_request(response):
-        response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
-        started = g.get("request_started")
-        user = g.get("current_user")
-        access.info(
-            "%s %s %s",
-            request.method,
-            request.path,
-            response.status_code,
-            extra={
-                "method": request.method,
-                "path": request.path,
-                "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
-                "user_id": user.id if user is not None else None,
-            },
-        )
-        return response
+    app.before_request(lambda: start_request(request))
+    app.after_request(lambda response: finish_request(request, response))

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import time
+
+import fakeredis
 import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import select
 
 from marketplace.db import db
 from marketplace.links.models import Click, ShareLink
-from marketplace.links.clicks import classify, hash_ip
+from marketplace.links.clicks import BUFFER_KEY, classify, hash_ip
 
 API = "/api/v1"
 PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
@@ -162,6 +166,34 @@ def test_failed_click_recording_still_redirects(client, app, shop, monkeypatch, 
     assert any("not recorded" in record.getMessage() for record in caplog.records)
 
 
+def test_cached_codes_are_answered_before_flask_with_the_same_response(client, app, shop, monkeypatch, caplog):
+    """links.hot_path: once the view has resolved a code, its redirects skip Flask's request handling
+    (the view is not called) and answer as the view does: 302, cookie, request id, click, access log."""
+    code = create_link(client, shop).get_json()["code"]
+    by_view = client.get(f"/r/{code}", headers={"User-Agent": DESKTOP})
+
+    def not_the_view(**_kwargs):
+        raise AssertionError("served by the Flask view")
+
+    monkeypatch.setitem(app.view_functions, "redirects.follow", not_the_view)
+    caplog.set_level("INFO", logger="marketplace.access")
+    returning = app.test_client()
+    returning.set_cookie("mp_visitor", "a" * 32)
+    hot = returning.get(f"/r/{code}", headers={"User-Agent": PHONE, "X-Request-ID": "req-42", "X-Forwarded-For": "203.0.113.9"})
+    head = client.head(f"/r/{code}")
+
+    assert (hot.status_code, hot.headers["Location"]) == (302, by_view.headers["Location"])
+    assert hot.headers["X-Request-ID"] == "req-42"
+    assert "mp_visitor=" + "a" * 32 in hot.headers["Set-Cookie"]
+    assert by_view.headers["Set-Cookie"].split("=", 1)[1].split(";", 1)[1] == hot.headers["Set-Cookie"].split(";", 1)[1]
+    assert head.status_code == 302
+    [line] = [r for r in caplog.records if r.name == "marketplace.access" and r.request_id == "req-42"]
+    assert (line.method, line.path, line.status, line.user_id) == ("GET", f"/r/{code}", 302, None)
+    assert [(c.visitor_id, c.device) for c in clicks(app)][1:] == [("a" * 32, "mobile")]  # HEAD records nothing
+    monkeypatch.undo()
+    assert client.get("/r/nope1234").get_json()["code"] == 404  # not cached: on to the view
+
+
 def test_reshare_chain_keeps_the_originating_influencer(client, app, shop):
     code = create_link(client, shop).get_json()["code"]
     client.get(f"/r/{code}", headers={"User-Agent": DESKTOP})
@@ -236,6 +268,64 @@ def test_with_redis_the_redirect_buffers_and_the_drain_stores_in_time_order(clie
     stored = clicks(app)
     assert [(c.device, c.counted) for c in stored] == [("desktop", True), ("desktop", False), ("mobile", True), ("bot", False)]
     assert redis.llen(BUFFER_KEY) == 0
+
+
+def clicks_link_id(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(ShareLink.id))
+
+
+def _buffered(redis, count: int) -> bool:
+    """The buffer holds ``count`` clicks: the redirect does not wait for Redis, so give it a moment."""
+    deadline = time.monotonic() + 2
+    while redis.llen(BUFFER_KEY) != count and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return redis.llen(BUFFER_KEY) == count
+
+
+def test_a_lost_redis_connection_is_counted_and_the_next_click_reconnects(client, app, redis, shop, monkeypatch, caplog):
+    code = create_link(client, shop).get_json()["code"]
+    client.get(f"/r/{code}", headers={"User-Agent": DESKTOP})
+    connection = app.extensions["click_appender"]._connection
+    monkeypatch.setattr(connection, "send_command", lambda *args: (_ for _ in ()).throw(RedisConnectionError("gone")))
+
+    assert client.get(f"/r/{code}", headers={"User-Agent": DESKTOP}).status_code == 302
+
+    monkeypatch.undo()
+    assert client.get(f"/r/{code}", headers={"User-Agent": PHONE}).status_code == 302
+    assert _buffered(redis, 2)
+    failures = [r.getMessage() for r in caplog.records if getattr(r, "metric", None) == "click_record_failures"]
+    assert f"click on link {clicks_link_id(app)} not recorded" in failures  # (and the first click, if its reply was unread)
+
+
+def test_at_exit_the_appender_waits_for_its_replies_then_disconnects(client, app, redis, shop):
+    code = create_link(client, shop).get_json()["code"]
+    for _ in range(3):
+        client.get(f"/r/{code}", headers={"User-Agent": DESKTOP})
+    appender = app.extensions["click_appender"]
+
+    appender.close()
+
+    assert redis.llen(BUFFER_KEY) == 3
+    if not isinstance(redis, fakeredis.FakeRedis):  # (fakeredis's replies are not readable without blocking)
+        assert appender._unconfirmed == 0
+    assert appender._connection._sock is None
+
+
+def test_an_error_reply_is_read_later_logged_and_counted(client, app, redis, shop, caplog):
+    if isinstance(redis, fakeredis.FakeRedis):
+        pytest.skip("fakeredis's connections never report a reply as readable without blocking")
+    code = create_link(client, shop).get_json()["code"]
+    redis.set(BUFFER_KEY, "not a list")
+    client.get(f"/r/{code}", headers={"User-Agent": DESKTOP})  # refused: WRONGTYPE, not read yet
+    redis.delete(BUFFER_KEY)
+    time.sleep(0.1)
+
+    assert client.get(f"/r/{code}", headers={"User-Agent": PHONE}).status_code == 302
+
+    assert _buffered(redis, 1)
+    [failure] = [r for r in caplog.records if getattr(r, "metric", None) == "click_record_failures"]
+    assert "refused by Redis" in failure.getMessage() and failure.count == 1
 
 
 def test_a_batch_stored_twice_adds_nothing(client, app, redis, shop, monkeypatch):

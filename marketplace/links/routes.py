@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from flask import current_app, redirect, request
+from flask import Request, Response, current_app, redirect, request
 
 from marketplace.errors import NotFound
 from marketplace.http import Blueprint, current_user, page_schema, paginate
@@ -57,6 +57,15 @@ def _set_visitor_cookie(response, visitor_id: str):
     return response
 
 
+def redirect_visitor(link: services.ResolvedLink, request: Request) -> Response:
+    """The 302 to the link's target, with the visitor cookie; the click is recorded (not for HEAD).
+    Also what ``links.hot_path`` answers for codes this process has cached."""
+    visitor_id = services.valid_visitor_id(request.cookies.get(services.VISITOR_COOKIE)) or services.new_visitor_id()
+    if request.method == "GET":
+        record_click(link.id, visitor_id, request.headers.get("User-Agent", ""), request.remote_addr, request.referrer)
+    return _set_visitor_cookie(redirect(link.target_url, code=302), visitor_id)
+
+
 @redirects.route(f"/r/{CODE}", methods=["GET", "HEAD"])
 @redirects.response(302, description="To the storefront page; sets the visitor cookie")
 @redirects.alt_response(404, response="NOT_FOUND")
@@ -65,10 +74,7 @@ def follow(code):
     link = services.resolve(code)
     if link is None:
         raise NotFound("link not found")
-    visitor_id = services.valid_visitor_id(request.cookies.get(services.VISITOR_COOKIE)) or services.new_visitor_id()
-    if request.method == "GET":
-        record_click(link.id, visitor_id, request.headers.get("User-Agent", ""), request.remote_addr, request.referrer)
-    return _set_visitor_cookie(redirect(link.target_url, code=302), visitor_id)
+    return redirect_visitor(link, request)
 
 
 @redirects.route(f"/r/{CODE}/reshare", methods=["POST"])

@@ -157,9 +157,13 @@ class ResolvedLink:
 _cache_lock = threading.Lock()
 
 
+def _link_cache() -> TTLCache:
+    return current_app.extensions.setdefault("link_cache", TTLCache(maxsize=50_000, ttl=LINK_CACHE_SECONDS))
+
+
 def resolve(code: str) -> ResolvedLink | None:
     """The active link behind ``code`` and where it goes, cached per process for a minute."""
-    cache = current_app.extensions.setdefault("link_cache", TTLCache(maxsize=50_000, ttl=LINK_CACHE_SECONDS))
+    cache = _link_cache()
     with _cache_lock:
         if code in cache:
             return cache[code]
@@ -168,6 +172,12 @@ def resolve(code: str) -> ResolvedLink | None:
     with _cache_lock:
         cache[code] = resolved
     return resolved
+
+
+def cached_link(code: str) -> ResolvedLink | None:
+    """The active link behind ``code`` if ``resolve`` has it cached (None if unknown, inactive or not cached)."""
+    with _cache_lock:
+        return _link_cache().get(code)
 
 
 def new_visitor_id() -> str:
