@@ -58,7 +58,6 @@ def attribution(args, brand_id):
     return report
 
 
-
 @blp.route("/brands/<id:brand_id>/reports/attribution/models", methods=["GET"])
 @blp.auth_required(roles=["brand", "admin"])
 @blp.arguments(ModelsArgsSchema, location="query")
@@ -72,7 +71,6 @@ def attribution_models(args, brand_id):
     if wants_csv(args):
         return csv_response(ModelsReportSchema().dump(report)["rows"], f"attribution-models-{brand_id}.csv")
     return report
-
 
 
 @blp.route("/brands/<id:brand_id>/reports/attribution/chart.svg", methods=["GET"])
@@ -102,7 +100,6 @@ def relationships(args, brand_id):
     return report
 
 
-
 @blp.route("/brands/<id:brand_id>/reports/relationships/chart.svg", methods=["GET"])
 @blp.auth_required(roles=["brand", "admin"])
 @blp.arguments(RelationshipArgsSchema, location="query")
@@ -127,7 +124,6 @@ def performance(args):
         dumped = PerformanceReportSchema().dump(report)
         return csv_response([*dumped["rows"], {"key": None, "label": "total", **dumped["total"]}], "performance.csv")
     return report
-
 
 
 @blp.route("/me/reports/relationships", methods=["GET"])

@@ -61,6 +61,16 @@ class CurrencyTotalSchema(Schema):
     organic_revenue = Money()
 
 
+class ReportSchema(Schema):
+    """What every report says of itself: its period, zone and currency, and every currency's totals."""
+
+    from_ = ma.fields.String(data_key="from")
+    to = ma.fields.String()
+    tz = ma.fields.String()
+    currency = ma.fields.String(allow_none=True)
+    currencies = ma.fields.List(ma.fields.Nested(CurrencyTotalSchema))
+
+
 class AttributionRowSchema(Schema):
     key = ma.fields.String(allow_none=True, metadata={"description": "The group's id or value; null for clicks of no single product or brand"})
     label = ma.fields.String(allow_none=True)
@@ -79,16 +89,11 @@ class AttributionRowSchema(Schema):
     average_order_value = Money("Revenue / orders, rounded half up", allow_none=True)
 
 
-class AttributionReportSchema(Schema):
+class AttributionReportSchema(ReportSchema):
     brand_id = ma.fields.Integer()
-    from_ = ma.fields.String(data_key="from")
-    to = ma.fields.String()
-    tz = ma.fields.String()
     group_by = ma.fields.String()
     model = ma.fields.String(metadata={"description": "``credited`` (the stored credits) or a model's name"})
     commissions_basis = ma.fields.String(metadata={"description": "``ledger`` or ``estimated``"})
-    currency = ma.fields.String(allow_none=True)
-    currencies = ma.fields.List(ma.fields.Nested(CurrencyTotalSchema))
     rows = ma.fields.List(ma.fields.Nested(AttributionRowSchema))
     organic = ma.fields.Nested(AttributionRowSchema)
     attributed_total = ma.fields.Nested(AttributionRowSchema)
@@ -117,14 +122,9 @@ ModelsTotalSchema = Schema.from_dict(
 )
 
 
-class ModelsReportSchema(Schema):
+class ModelsReportSchema(ReportSchema):
     brand_id = ma.fields.Integer()
-    from_ = ma.fields.String(data_key="from")
-    to = ma.fields.String()
-    tz = ma.fields.String()
     group_by = ma.fields.String()
-    currency = ma.fields.String(allow_none=True)
-    currencies = ma.fields.List(ma.fields.Nested(CurrencyTotalSchema))
     rows = ma.fields.List(ma.fields.Nested(ModelsRowSchema))
     totals = ma.fields.Nested(ModelsTotalSchema)
     organic_revenue = Money()
@@ -170,13 +170,8 @@ class InfluencerCohortSchema(CohortSchema):
     recommendations = ma.fields.Nested(RecommendationQualitySchema)
 
 
-class RelationshipsReportSchema(Schema):
+class RelationshipsReportSchema(ReportSchema):
     brand_id = ma.fields.Integer()
-    from_ = ma.fields.String(data_key="from")
-    to = ma.fields.String()
-    tz = ma.fields.String()
-    currency = ma.fields.String(allow_none=True)
-    currencies = ma.fields.List(ma.fields.Nested(CurrencyTotalSchema))
     influencers = ma.fields.List(ma.fields.Nested(InfluencerCohortSchema))
     organic = ma.fields.Nested(CohortSchema, metadata={"description": "Shoppers who came on their own"})
 
@@ -192,14 +187,9 @@ class PerformanceRowSchema(Schema):
     conversion_rate = Rate("Orders / clicks")
 
 
-class PerformanceReportSchema(Schema):
+class PerformanceReportSchema(ReportSchema):
     influencer_id = ma.fields.Integer()
-    from_ = ma.fields.String(data_key="from")
-    to = ma.fields.String()
-    tz = ma.fields.String()
     group_by = ma.fields.String()
-    currency = ma.fields.String(allow_none=True)
-    currencies = ma.fields.List(ma.fields.Nested(CurrencyTotalSchema))
     rows = ma.fields.List(ma.fields.Nested(PerformanceRowSchema))
     total = ma.fields.Nested(PerformanceRowSchema)
 
