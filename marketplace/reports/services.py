@@ -101,16 +101,17 @@ def _average(amount: int, count: int) -> int | None:
 # ------------------------------------------------------------------ building blocks
 
 
-def _brand_link_ids(brand_id: int):
+def _brand_link_ids(brand_id: int) -> list[int]:
     """Links that lead to the brand's products: to one of them, or to a collection that shows
     one (as curated now). A link to a whole storefront is the influencer's, not a brand's: its
-    clicks are in the influencer's reports, and its sales in the brand's."""
+    clicks are in the influencer's reports, and its sales in the brand's. Read first, as a list:
+    the click queries then plan for the links they get (index scans for a few, a scan for many)."""
     shows_brand = (
         select(StorefrontItem.id)
         .join(Product, Product.id == StorefrontItem.product_id)
         .where(Product.brand_id == brand_id, StorefrontItem.removed_at.is_(None))
     )
-    return select(ShareLink.id).where(
+    return list(db.session.scalars(select(ShareLink.id).where(
         or_(
             exists(shows_brand.where(StorefrontItem.id == ShareLink.storefront_item_id)),
             and_(
@@ -119,7 +120,7 @@ def _brand_link_ids(brand_id: int):
                 exists(shows_brand.where(StorefrontItem.collection_id == ShareLink.collection_id)),
             ),
         )
-    )
+    )))
 
 
 def _link_product():
@@ -563,7 +564,9 @@ _NO_QUALITY = {"units": 0, "refund_rate": None, "products": 0, "reorder_rate": N
 def _network_reach(brand_id: int, p: Period, currency: str) -> dict[int, dict]:
     """Re-share chains from each influencer's links to the brand's products: how many links
     shoppers made from them, how deep, and the clicks and credited sales that came through."""
-    reshares = select(ShareLink.id).where(ShareLink.depth > 0, ShareLink.id.in_(_brand_link_ids(brand_id)))
+    reshares = list(db.session.scalars(
+        select(ShareLink.id).where(ShareLink.depth > 0, ShareLink.id.in_(_brand_link_ids(brand_id)))
+    ))
     found: dict[int, dict] = {}
     for influencer_id, links, depth in db.session.execute(
         select(ShareLink.influencer_id, func.count(), func.max(ShareLink.depth))
@@ -638,7 +641,7 @@ def performance_report(user: User, p: Period, group_by: str, currency: str | Non
                  ReportSale.credited_ppm > 0]
     currency, currency_totals = _pick_currency(in_period, currency)
     where = [*in_period, ReportSale.currency == currency]
-    links = select(ShareLink.id).where(ShareLink.influencer_id == influencer.id)
+    links = list(db.session.scalars(select(ShareLink.id).where(ShareLink.influencer_id == influencer.id)))
     clicks = _clicks(links, p, group_by)
     sales = _sales(where, ["credited"], group_by, p, ledger=True)
     keys = set(clicks) | set(sales)
