@@ -9,6 +9,8 @@ from datetime import datetime, timezone
 
 from flask import Flask, current_app, g
 from sqlalchemy import BigInteger, DateTime, Engine, Enum, MetaData, Table, create_engine, event, insert, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -144,6 +146,13 @@ def commit_or_raise(error: Exception) -> None:
     except IntegrityError:
         db.session.rollback()
         raise error from None
+
+
+def upsert(table):
+    """An INSERT that takes ``on_conflict_do_nothing``/``on_conflict_do_update``: the current
+    backend's own (PostgreSQL's or SQLite's)."""
+    dialect_insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return dialect_insert(table)
 
 
 def insert_rows(table: Table, rows: list[dict[str, Any]]) -> None:

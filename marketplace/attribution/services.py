@@ -32,8 +32,6 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import and_, delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, lazyload
 
@@ -49,7 +47,7 @@ from marketplace.attribution.rules import MODELS, PPM, Touchpoint, allocate, mod
 from marketplace.brands.models import Brand
 from marketplace.brands.services import is_member
 from marketplace.commissions.services import record_for_orders as record_commissions
-from marketplace.db import db, insert_rows, insert_rows_returning_ids, utcnow
+from marketplace.db import db, insert_rows, insert_rows_returning_ids, upsert, utcnow
 from marketplace.discounts.models import DiscountCode
 from marketplace.errors import NotFound
 from marketplace.influencers.models import InfluencerProfile
@@ -76,7 +74,6 @@ def request_attribution(order_id: int) -> None:
     """Ask for the order's attribution, in the caller's transaction (the one that marks it paid):
     the request row commits with the payment; the batch job is woken after the commit."""
     session = db.session
-    upsert = pg_insert if _postgresql() else sqlite_insert
     session.execute(  # once per order: a second request while one waits adds nothing
         upsert(AttributionRequest).values(order_id=order_id, requested_at=utcnow()).on_conflict_do_nothing()
     )
@@ -397,10 +394,6 @@ class CreditWriter:
         record_commissions(self.orders)  # credits and their commissions agree, in one transaction
         mark_reports_stale(order_ids)
         self.__init__()
-
-
-def _postgresql() -> bool:
-    return db.session.get_bind().dialect.name == "postgresql"
 
 
 def _line_credits(

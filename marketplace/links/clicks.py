@@ -32,12 +32,10 @@ from flask import current_app
 from psycopg.errors import UniqueViolation
 from redis.exceptions import ConnectionError as RedisConnectionError, ResponseError
 from sqlalchemy import or_, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from ua_parser import parse as parse_user_agent
 
-from marketplace.db import db, utcnow
+from marketplace.db import db, upsert, utcnow
 from marketplace.links.models import Click
 from marketplace.queueing import enqueue_after_commit, get_redis
 
@@ -230,11 +228,10 @@ def _store_python(clicks: list[dict[str, Any]]) -> int:
         if not click["is_bot"]:
             for key in keys:
                 seen[key] = click["occurred_at"]
-    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
     added = 0
     for start in range(0, len(rows), INSERT_CHUNK):  # multi-row INSERTs within SQLite's parameter limit
         chunk = rows[start : start + INSERT_CHUNK]
-        statement = insert(Click.__table__).values(chunk).on_conflict_do_nothing(index_elements=["uid"])
+        statement = upsert(Click.__table__).values(chunk).on_conflict_do_nothing(index_elements=["uid"])
         added += len(db.session.execute(statement.returning(Click.__table__.c.id)).all())  # rowcount is -1 on psycopg
     db.session.commit()
     return added

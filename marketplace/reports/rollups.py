@@ -28,14 +28,14 @@ from sqlalchemy import delete, func, select
 from marketplace.attribution.models import AttributionShare, OrderAttribution
 from marketplace.commissions.models import CommissionLine, CommissionState
 from marketplace.commissions.services import Rates
-from marketplace.db import db, insert_rows
+from marketplace.db import db, insert_rows, upsert
 from marketplace.links.clicks import ROLL_UP_WAKE_KEY, drain_lock
 from marketplace.links.models import Click
 from marketplace.money import allocate
 from marketplace.orders.models import Order, OrderLine, OrderStatus
 from marketplace.queueing import FOLLOW_UP_RETRY, coalesced_job_started, enqueue_after_commit
 from marketplace.reports.models import VARIANTS, ReportClickHour, ReportSale, ReportStaleOrder, ReportWatermark
-from marketplace.reports.stale import REFRESH_JOB, WAKE_KEY, upsert
+from marketplace.reports.stale import REFRESH_JOB, WAKE_KEY
 
 log = logging.getLogger(__name__)
 
@@ -207,13 +207,13 @@ def _roll_up_clicks_since_watermark() -> int:
         .where(new, Click.counted.is_(True))
         .group_by(hour, Click.link_id)
     )
-    adding = upsert()(ReportClickHour).from_select(["hour", "link_id", "clicks"], counted)
+    adding = upsert(ReportClickHour).from_select(["hour", "link_id", "clicks"], counted)
     session.execute(adding.on_conflict_do_update(
         index_elements=["hour", "link_id"], set_={"clicks": ReportClickHour.clicks + adding.excluded.clicks}
     ))
     read = session.scalar(select(func.count()).where(new))
     session.execute(
-        upsert()(ReportWatermark).values(name=CLICKS_WATERMARK, value=upto)
+        upsert(ReportWatermark).values(name=CLICKS_WATERMARK, value=upto)
         .on_conflict_do_update(index_elements=["name"], set_={"value": upto})
     )
     session.commit()

@@ -136,8 +136,7 @@ def _click_key(group_by: str) -> ColumnElement | None:
         "storefront": ShareLink.storefront_id,
         "link": ShareLink.code,
         "product": _link_product(),
-        "brand": select(Product.brand_id).join(StorefrontItem, StorefrontItem.product_id == Product.id)
-        .where(StorefrontItem.id == ShareLink.storefront_item_id).scalar_subquery(),
+        "brand": select(Product.brand_id).where(Product.id == _link_product()).scalar_subquery(),
     }.get(group_by)
 
 
@@ -334,28 +333,30 @@ def _ordered_keys(group_by: str, keys, revenue_of) -> list:
     return ordered + ([None] if None in keys else [])
 
 
-def _pick_currency(where, currency: str | None) -> tuple[str | None, list[dict]]:
-    totals = _currency_totals([*where, COUNTED])
-    if currency is None:
-        currency = totals[0]["currency"] if totals else None
-    return currency, totals
-
-
 # ------------------------------------------------------------------ brand reports
 
 
-def attribution_report(user: User, brand_id: int, p: Period, group_by: str, model: str | None, currency: str | None) -> dict:
+def _brand_scope(user: User, brand_id: int, p: Period, currency: str | None) -> tuple[list, str | None, list[dict]]:
+    """A brand report's rows (the brand's, paid in the period, for a member), its currency (by
+    default the one with the most sales) and every currency's totals."""
     require_member(user, brand_id)
-    variant = model or "credited"
     in_period = [ReportSale.brand_id == brand_id, ReportSale.paid_at >= p.start, ReportSale.paid_at < p.end]
-    currency, currency_totals = _pick_currency(in_period, currency)
+    totals = _currency_totals([*in_period, COUNTED])
+    if currency is None:
+        currency = totals[0]["currency"] if totals else None
+    return [*in_period, ReportSale.currency == currency], currency, totals
+
+
+def attribution_report(user: User, brand_id: int, p: Period, group_by: str, model: str | None, currency: str | None) -> dict:
+    variant = model or "credited"
+    in_scope, currency, currency_totals = _brand_scope(user, brand_id, p, currency)
     holding = COUNTED if variant == "credited" else or_(getattr(ReportSale, f"{variant}_ppm") > 0, ReportSale.influencer_id.is_(None))
-    where = [*in_period, ReportSale.currency == currency, holding]
+    where = [*in_scope, holding]
     links = _brand_link_ids(brand_id)
     clicks = _clicks(links, p, group_by)
     visitors = _visitors(links, p, group_by)
     sales = _sales(where, [variant], group_by, p, ledger=True)
-    keys = set(clicks) | {k for k in sales}
+    keys = set(clicks) | set(sales)
     labels = _labels(group_by, keys)
     empty = [0] * 5
     ordered = _ordered_keys(group_by, keys, lambda k: (sales.get(k, {variant: empty})[variant][2]))
@@ -377,10 +378,7 @@ def attribution_report(user: User, brand_id: int, p: Period, group_by: str, mode
 
 def models_report(user: User, brand_id: int, p: Period, group_by: str, currency: str | None) -> dict:
     """The period under all five models side by side (commissions estimated at each rate)."""
-    require_member(user, brand_id)
-    in_period = [ReportSale.brand_id == brand_id, ReportSale.paid_at >= p.start, ReportSale.paid_at < p.end]
-    currency, currency_totals = _pick_currency(in_period, currency)
-    where = [*in_period, ReportSale.currency == currency]
+    where, currency, currency_totals = _brand_scope(user, brand_id, p, currency)
     sales = _sales(where, list(MODELS), group_by, p, ledger=False)
     links = _brand_link_ids(brand_id)
     clicks = _clicks(links, p, group_by)
@@ -399,7 +397,7 @@ def models_report(user: User, brand_id: int, p: Period, group_by: str, currency:
     for model, (attributed, organic, _) in _totals(where, list(MODELS), sales).items():
         totals |= {f"{model}_orders": attributed[0], f"{model}_revenue": attributed[2] - attributed[3],
                    f"{model}_commissions": attributed[4]}
-    organic_revenue = organic[2] - organic[3]
+    organic_revenue = organic[2] - organic[3]  # the same under every model
     return {"brand_id": brand_id, **_period_view(p), "group_by": group_by, "currency": currency,
             "currencies": currency_totals, "rows": rows, "totals": totals, "organic_revenue": organic_revenue}
 
@@ -407,10 +405,8 @@ def models_report(user: User, brand_id: int, p: Period, group_by: str, currency:
 def revenue_by_day(user: User, brand_id: int, p: Period, currency: str | None, top: int) -> dict:
     """Daily revenue (stored credits) of the brand's ``top`` influencers in the period, and of
     everyone else credited, for the chart."""
-    require_member(user, brand_id)
-    in_period = [ReportSale.brand_id == brand_id, ReportSale.paid_at >= p.start, ReportSale.paid_at < p.end]
-    currency, _ = _pick_currency(in_period, currency)
-    where = [*in_period, ReportSale.currency == currency, ReportSale.influencer_id.is_not(None)]
+    in_scope, currency, _ = _brand_scope(user, brand_id, p, currency)
+    where = [*in_scope, ReportSale.influencer_id.is_not(None)]
     hour = hour_of(ReportSale.paid_at)
     revenue = func.sum(ReportSale.credited_gross - ReportSale.credited_refunds)
     by_influencer: dict[int, dict[date, int]] = defaultdict(lambda: defaultdict(int))
@@ -534,9 +530,7 @@ def relationships_report(user: User, brand_id: int, p: Period, currency: str | N
     """Per influencer, the shoppers they first brought to the brand in the period (acquisition
     cohorts), beside those who came on their own; with each one's re-share reach and how their
     recommendations held up."""
-    require_member(user, brand_id)
-    in_period = [ReportSale.brand_id == brand_id, ReportSale.paid_at >= p.start, ReportSale.paid_at < p.end]
-    currency, currency_totals = _pick_currency(in_period, currency)
+    _, currency, currency_totals = _brand_scope(user, brand_id, p, currency)
     rows = _cohort_rows([ReportSale.brand_id == brand_id, ReportSale.currency == currency, COUNTED], p)
     by_influencer: dict[int | None, list[Shopper]] = defaultdict(list)
     for _, shopper in _shoppers(rows):
@@ -639,7 +633,8 @@ def performance_report(user: User, p: Period, group_by: str, currency: str | Non
     influencer = _influencer_of(user)
     in_period = [ReportSale.influencer_id == influencer.id, ReportSale.paid_at >= p.start, ReportSale.paid_at < p.end,
                  ReportSale.credited_ppm > 0]
-    currency, currency_totals = _pick_currency(in_period, currency)
+    currency_totals = _currency_totals(in_period)
+    currency = currency or (currency_totals[0]["currency"] if currency_totals else None)
     where = [*in_period, ReportSale.currency == currency]
     links = list(db.session.scalars(select(ShareLink.id).where(ShareLink.influencer_id == influencer.id)))
     clicks = _clicks(links, p, group_by)

@@ -5,19 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-from marketplace.db import db, utcnow
+from marketplace.db import db, upsert, utcnow
 from marketplace.queueing import FOLLOW_UP_RETRY, enqueue_after_commit
 from marketplace.reports.models import ReportStaleOrder
 
 REFRESH_JOB = "workers.jobs.refresh_reports"
 WAKE_KEY = "marketplace:reports:refresh-waiting"  # set while a refresh job is waiting (coalescing)
-
-
-def upsert():
-    return pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 def mark_stale(order_ids: Iterable[int]) -> None:
@@ -26,5 +19,5 @@ def mark_stale(order_ids: Iterable[int]) -> None:
     if not rows:
         return
     session = db.session
-    session.execute(upsert()(ReportStaleOrder).values(rows).on_conflict_do_nothing())
+    session.execute(upsert(ReportStaleOrder).values(rows).on_conflict_do_nothing())
     enqueue_after_commit(session, REFRESH_JOB, retry=FOLLOW_UP_RETRY, coalesce=WAKE_KEY)
