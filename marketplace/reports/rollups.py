@@ -158,7 +158,7 @@ def _line_rows(line, base: dict, shares: list, model: str | None, ledger, rates)
         return [base | whole]
     rows = [base | {"influencer_id": s.influencer_id, "link_id": s.link_id} for s in shares]
     for variant in VARIANTS:
-        column = f"{model or 'last_click'}_ppm" if variant == "credited" else f"{variant}_ppm"
+        column = f"{model}_ppm" if variant == "credited" else f"{variant}_ppm"  # shares come with their model
         ppms = [getattr(s, column) for s in shares]
         for row, ppm, gross, refunds, units in zip(
             rows,
