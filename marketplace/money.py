@@ -6,7 +6,7 @@ a three-letter currency column.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 from babel.numbers import format_currency, get_currency_precision, list_currencies
@@ -28,6 +28,19 @@ def from_major(amount: int, currency: str) -> int:
     return amount * 10 ** get_currency_precision(currency)
 
 
+def parse_major(text: str, currency: str) -> int:
+    """What a person types ("49", "49.90", "1,299.00") in minor units of ``currency``; ValueError
+    for anything else, a negative amount, or more decimals than the currency has."""
+    try:
+        amount = Decimal(text.strip().replace(",", ""))
+    except InvalidOperation:
+        raise ValueError("not an amount") from None
+    minor = amount.scaleb(get_currency_precision(currency))
+    if not amount.is_finite() or amount < 0 or minor != minor.to_integral_value():
+        raise ValueError(f"not an amount of {currency}")
+    return int(minor)
+
+
 def allocate(amount: int, weights: list[int]) -> list[int]:
     """Split ``amount`` (minor units, or units) in proportion to ``weights``, as whole numbers
     that add up to exactly ``amount``: each part is rounded down, and what rounding left goes
@@ -45,6 +58,11 @@ def allocate(amount: int, weights: list[int]) -> list[int]:
     for index in sorted(range(len(weights)), key=lambda i: -remainders[i])[: amount - sum(parts)]:
         parts[index] += 1
     return [sign * part for part in parts]
+
+
+def major_text(amount: int, currency: str) -> str:
+    """Minor units as a plain number people can edit: 4990 USD → "49.90", 500 JPY → "500"."""
+    return str(Decimal(amount).scaleb(-get_currency_precision(currency)))
 
 
 def format_money(amount: int, currency: str, locale: str = "en_US") -> str:

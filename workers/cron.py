@@ -6,6 +6,8 @@ cron scheduler per deployment.
 
 from rq import cron
 
+from marketplace.payouts.services import RUN_AT as PAYOUTS_AT
+
 from workers.jobs import (
     approve_commissions,
     attribute_pending_orders,
@@ -23,7 +25,7 @@ cron.register(expire_orders, "default", interval=60, name="expire-orders")  # un
 cron.register(drain_clicks, "default", interval=5, name="drain-clicks")  # the redirect's click buffer
 cron.register(reconcile_payments, "low", interval=900, name="reconcile-payments")  # webhooks that never came
 cron.register(approve_commissions, "low", interval=3600, name="approve-commissions")  # holds that passed
-cron.register(run_payouts, "low", cron="30 6 * * *", name="run-payouts")  # daily, 06:30 UTC
+cron.register(run_payouts, "low", cron=f"{PAYOUTS_AT.minute} {PAYOUTS_AT.hour} * * *", name="run-payouts")  # daily, UTC
 # A sweep: paid orders whose wake-up was lost (Redis down at payment time) are attributed anyway.
 cron.register(attribute_pending_orders, "default", interval=300, name="attribute-pending-orders")
 # Sweeps for the report rollups: stale orders and stored clicks whose wake-up was lost.

@@ -36,6 +36,14 @@ def require_member(user: User, brand_id: int) -> Brand:
     return brand
 
 
+def brands_of(user: User) -> list[Brand]:
+    """The brands ``user`` is a member of, by name (every brand for an admin)."""
+    query = select(Brand).order_by(Brand.name, Brand.id)
+    if not user.is_admin:
+        query = query.join(BrandMember).where(BrandMember.user_id == user.id)
+    return list(db.session.scalars(query))
+
+
 def require_owner(user: User, brand_id: int) -> Brand:
     """The brand, if ``user`` is one of its owners (or an admin): owners manage membership."""
     brand = require_member(user, brand_id)

@@ -31,7 +31,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, and_, case, func, select, update
+from sqlalchemy import Select, and_, case, func, or_, select, update
 
 from marketplace.accounts.models import User
 from marketplace.attribution.models import AttributionCredit
@@ -52,6 +52,7 @@ from marketplace.influencers.models import InfluencerProfile
 from marketplace.influencers.services import require_profile
 from marketplace.orders.models import Order, OrderLine
 from marketplace.reports.stale import mark_stale as mark_reports_stale
+from marketplace.storefronts.models import Storefront, StorefrontItem
 
 S = CommissionState
 BPS = 10_000
@@ -363,6 +364,25 @@ def put_terms(user: User, brand_id: int, influencer_id: int, data: dict[str, Any
                                     commission_bps=entry["commission_bps"]))
     session.commit()
     return _terms_view(brand_id, influencer_id)
+
+
+def brand_influencers(user: User, brand_id: int) -> list[dict[str, Any]]:
+    """The influencers a brand works with (they curate its products, or have terms with it),
+    each with their terms: the list a brand sets rates from."""
+    require_member(user, brand_id)
+    curating = (
+        select(Storefront.influencer_id)
+        .join(StorefrontItem, StorefrontItem.storefront_id == Storefront.id)
+        .join(Product, Product.id == StorefrontItem.product_id)
+        .where(Product.brand_id == brand_id, StorefrontItem.removed_at.is_(None))
+    )
+    with_terms = select(InfluencerTerms.influencer_id).where(InfluencerTerms.brand_id == brand_id)
+    profiles = db.session.scalars(
+        select(InfluencerProfile)
+        .where(or_(InfluencerProfile.id.in_(curating), InfluencerProfile.id.in_(with_terms)))
+        .order_by(InfluencerProfile.handle)
+    )
+    return [{"influencer": profile, **_terms_view(brand_id, profile.id)} for profile in profiles]
 
 
 def _influencer(influencer_id: int) -> InfluencerProfile:

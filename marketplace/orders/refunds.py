@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from marketplace.accounts.models import User
-from marketplace.brands.services import is_member
+from marketplace.brands.services import is_member, require_member
 from marketplace.commissions.services import adjust_for_refunds as adjust_commissions
 from marketplace.db import db
 from marketplace.errors import Conflict, Forbidden, Invalid, NotFound
@@ -153,3 +153,24 @@ def record_refund_update(provider_refund_id: str, status: str, cause: str) -> st
         _give_back(refund, f"{cause}: refund {refund.id} {status} at the provider")
         return f"refund {refund.id} {status}: its amount is refundable again"
     return f"ignored: refund {refund.id} is {refund.status.value}, event says {status}"
+
+
+def brand_refunds(user: User, brand_id: int, order_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """The refunds of these orders that give back some of the brand's lines, per order, with only
+    the brand's refund lines (members and admins)."""
+    require_member(user, brand_id)
+    rows = db.session.execute(
+        select(Refund, RefundLine, OrderLine.title)
+        .join(RefundLine, RefundLine.refund_id == Refund.id)
+        .join(OrderLine, OrderLine.id == RefundLine.order_line_id)
+        .where(Refund.order_id.in_(order_ids), OrderLine.brand_id == brand_id)
+        .order_by(Refund.id, RefundLine.id)
+    )
+    refunds: dict[int, dict[str, Any]] = {}
+    for refund, line, title in rows:
+        entry = refunds.setdefault(refund.id, {"refund": refund, "lines": []})
+        entry["lines"].append({"title": title, "quantity": line.quantity, "amount": line.amount})
+    by_order: dict[int, list[dict[str, Any]]] = {}
+    for entry in refunds.values():
+        by_order.setdefault(entry["refund"].order_id, []).append(entry)
+    return by_order

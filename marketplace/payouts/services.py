@@ -21,7 +21,7 @@ otherwise repeats the call with the same key. Nothing is ever sent twice.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, time, timedelta, timezone
 from typing import Any
 
 from flask import current_app
@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from marketplace.accounts.models import User
 from marketplace.brands.services import require_owner
 from marketplace.commissions.models import CommissionLine, CommissionState
+from marketplace.commissions.services import balance
 from marketplace.db import db, utcnow
 from marketplace.errors import DomainError, NotFound
 from marketplace.influencers.services import require_profile
@@ -117,6 +118,33 @@ def record_account_update(obj: dict[str, Any]) -> str:
 
 
 # ---------------------------------------------------------------- the run
+
+
+# The daily run (workers/cron.py schedules it at this UTC time).
+RUN_AT = time(6, 30)
+
+
+def next_run(now: datetime | None = None) -> datetime:
+    now = (now or utcnow()).astimezone(timezone.utc)
+    today = datetime.combine(now.date(), RUN_AT, tzinfo=timezone.utc)
+    return today if now < today else today + timedelta(days=1)
+
+
+def next_payout(user: User, now: datetime | None = None) -> dict[str, Any]:
+    """What the influencer's next run would send, per currency: the approved balance not yet in a
+    payout, if it reaches the minimum and their payout account is ready."""
+    profile = require_profile(user)
+    account = db.session.scalar(select(PayoutAccount).where(PayoutAccount.influencer_id == profile.id))
+    minimum = current_app.config["PAYOUT_MINIMUM"]
+    return {
+        "at": next_run(now),
+        "account_ready": bool(account and account.ready),
+        "currencies": [
+            {"currency": row["currency"], "amount": row["payable"], "minimum": from_major(minimum, row["currency"]),
+             "sent": bool(account and account.ready) and row["payable"] >= from_major(minimum, row["currency"])}
+            for row in balance(profile.id) if row["payable"] > 0
+        ],
+    }
 
 
 def run_payouts(now: datetime | None = None) -> dict[str, int]:

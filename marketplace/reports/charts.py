@@ -1,16 +1,23 @@
 """The two main views drawn server-side as SVG, for pages and for people who would rather look
-than read: revenue by day of the brand's top influencers, and cohort curves.
+than read: revenue by day of the brand's top influencers, cohort curves, and an influencer's
+revenue and earnings by day.
 
 A small line chart built with ElementTree (which escapes every label): pygal installs a global
 import hook that warns on later imports, and matplotlib is a heavy dependency for two charts."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from xml.etree import ElementTree as ET
+
+from flask import Response
 
 from marketplace.money import from_major
 from marketplace.reports.services import COHORT_DAYS
 
+SVG = "image/svg+xml"
+# Opened on its own, a chart runs and loads nothing.
+SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
 WIDTH, HEIGHT = 900, 420
 LEFT, RIGHT, TOP, BOTTOM = 70, 190, 40, 60
 LABEL_WIDTH = 90  # pixels an x-axis label needs
@@ -28,6 +35,10 @@ def _nice_ceiling(value: float) -> float:
         return 1
     power = 10 ** (len(str(int(value))) - 1)
     return next(step * power for step in (1, 2, 2.5, 5, 10) if step * power >= value)
+
+
+def svg_response(chart: bytes) -> Response:
+    return Response(chart, mimetype=SVG, headers={"Content-Security-Policy": SVG_POLICY})
 
 
 def line_chart(title: str, x_labels: list[str], series: list[tuple[str, list[float]]]) -> bytes:
@@ -86,4 +97,18 @@ def cohort_curves(report: dict) -> bytes:
             for label, cohort in [*cohorts, ("came on their own", report["organic"])]
             if cohort["shoppers"]
         ],
+    )
+
+
+def performance_by_day(report: dict) -> bytes:
+    """``report``: ``services.performance_report`` grouped by day: the influencer's revenue and
+    earnings on every day of the period (none on a day without sales)."""
+    scale = _scale(report["currency"])
+    since, until = date.fromisoformat(report["from"]), date.fromisoformat(report["to"])
+    days = [(since + timedelta(days=n)).isoformat() for n in range((until - since).days)]
+    by_day = {row["key"]: row for row in report["rows"]}
+    return line_chart(
+        f"Your revenue and earnings by day ({report['currency'] or '-'})",
+        days,
+        [(figure, [by_day[day][figure] / scale if day in by_day else 0 for day in days]) for figure in ("revenue", "earnings")],
     )

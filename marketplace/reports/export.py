@@ -8,6 +8,14 @@ import io
 
 from flask import Response, request
 
+from marketplace.reports.schemas import (
+    AttributionReportSchema,
+    ModelsReportSchema,
+    MyRelationshipsSchema,
+    PerformanceReportSchema,
+    RelationshipsReportSchema,
+)
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -50,3 +58,31 @@ def csv_response(rows: list[dict], filename: str) -> Response:
         out.getvalue(), mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"', "Vary": "Accept"},
     )
+
+
+# Each report as CSV rows: the JSON rows, then its summary rows (organic and totals), in order.
+
+
+def attribution_csv(report: dict, brand_id: int) -> Response:
+    dumped = AttributionReportSchema().dump(report)
+    rows = [*dumped["rows"], dumped["organic"], dumped["attributed_total"], dumped["total"]]
+    return csv_response(rows, f"attribution-{brand_id}-{report['group_by']}.csv")
+
+
+def models_csv(report: dict, brand_id: int) -> Response:
+    return csv_response(ModelsReportSchema().dump(report)["rows"], f"attribution-models-{brand_id}.csv")
+
+
+def relationships_csv(report: dict, brand_id: int) -> Response:
+    dumped = RelationshipsReportSchema().dump(report)
+    organic = {"influencer_id": None, "handle": "came on their own", **dumped["organic"]}
+    return csv_response([*dumped["influencers"], organic], f"relationships-{brand_id}.csv")
+
+
+def performance_csv(report: dict) -> Response:
+    dumped = PerformanceReportSchema().dump(report)
+    return csv_response([*dumped["rows"], {"key": None, "label": "total", **dumped["total"]}], "performance.csv")
+
+
+def my_relationships_csv(report: dict) -> Response:
+    return csv_response(MyRelationshipsSchema().dump(report)["brands"], "relationships.csv")

@@ -1,12 +1,11 @@
 from datetime import timedelta
 
 import marshmallow as ma
-from flask import Response
 
 from marketplace.db import utcnow
 from marketplace.http import Blueprint, current_user
-from marketplace.reports import charts, services
-from marketplace.reports.export import csv_response, wants_csv
+from marketplace.reports import charts, export, services
+from marketplace.reports.export import wants_csv
 from marketplace.reports.schemas import (
     AttributionArgsSchema,
     AttributionReportSchema,
@@ -21,15 +20,6 @@ from marketplace.reports.schemas import (
 )
 
 blp = Blueprint("reports", __name__, description="Attribution, Return-on-Relationship and performance reports")
-
-SVG = "image/svg+xml"
-# Opened on its own, a chart runs and loads nothing.
-SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
-
-
-def _svg(chart: bytes) -> Response:
-    return Response(chart, mimetype=SVG, headers={"Content-Security-Policy": SVG_POLICY})
-
 
 def _period(args):
     return services.period(args["from_"], args["to"], args["tz"])
@@ -52,9 +42,7 @@ def attribution(args, brand_id):
         current_user(), brand_id, _period(args), args["group_by"], args.get("model"), args.get("currency")
     )
     if wants_csv(args):
-        dumped = AttributionReportSchema().dump(report)
-        rows = [*dumped["rows"], dumped["organic"], dumped["attributed_total"], dumped["total"]]
-        return csv_response(rows, f"attribution-{brand_id}-{args['group_by']}.csv")
+        return export.attribution_csv(report, brand_id)
     return report
 
 
@@ -69,18 +57,18 @@ def attribution_models(args, brand_id):
     """
     report = services.models_report(current_user(), brand_id, _period(args), args["group_by"], args.get("currency"))
     if wants_csv(args):
-        return csv_response(ModelsReportSchema().dump(report)["rows"], f"attribution-models-{brand_id}.csv")
+        return export.models_csv(report, brand_id)
     return report
 
 
 @blp.route("/brands/<id:brand_id>/reports/attribution/chart.svg", methods=["GET"])
 @blp.auth_required(roles=["brand", "admin"])
 @blp.arguments(ChartArgsSchema, location="query")
-@blp.response(200, description="An SVG line chart", content_type=SVG)
+@blp.response(200, description="An SVG line chart", content_type=charts.SVG)
 def attribution_chart(args, brand_id):
     """Revenue by day of the brand's top influencers (stored credits), as SVG."""
     report = services.revenue_by_day(current_user(), brand_id, _period(args), args.get("currency"), args["top"])
-    return _svg(charts.revenue_by_day(report))
+    return charts.svg_response(charts.revenue_by_day(report))
 
 
 @blp.route("/brands/<id:brand_id>/reports/relationships", methods=["GET"])
@@ -94,20 +82,18 @@ def relationships(args, brand_id):
     """
     report = services.relationships_report(current_user(), brand_id, _period(args), args.get("currency"))
     if wants_csv(args):
-        dumped = RelationshipsReportSchema().dump(report)
-        organic = {"influencer_id": None, "handle": "came on their own", **dumped["organic"]}
-        return csv_response([*dumped["influencers"], organic], f"relationships-{brand_id}.csv")
+        return export.relationships_csv(report, brand_id)
     return report
 
 
 @blp.route("/brands/<id:brand_id>/reports/relationships/chart.svg", methods=["GET"])
 @blp.auth_required(roles=["brand", "admin"])
 @blp.arguments(RelationshipArgsSchema, location="query")
-@blp.response(200, description="An SVG line chart", content_type=SVG)
+@blp.response(200, description="An SVG line chart", content_type=charts.SVG)
 def relationships_chart(args, brand_id):
     """Cohort curves: revenue per acquired shopper 30, 90 and 365 days after their first purchase, as SVG."""
     report = services.relationships_report(current_user(), brand_id, _period(args), args.get("currency"))
-    return _svg(charts.cohort_curves(report))
+    return charts.svg_response(charts.cohort_curves(report))
 
 
 @blp.route("/me/reports/performance", methods=["GET"])
@@ -121,8 +107,7 @@ def performance(args):
     """
     report = services.performance_report(current_user(), _period(args), args["group_by"], args.get("currency"))
     if wants_csv(args):
-        dumped = PerformanceReportSchema().dump(report)
-        return csv_response([*dumped["rows"], {"key": None, "label": "total", **dumped["total"]}], "performance.csv")
+        return export.performance_csv(report)
     return report
 
 
@@ -140,6 +125,6 @@ def my_relationships(args):
     since = args.get("from_") or until - timedelta(days=365)
     report = services.my_relationships(current_user(), services.period(since, until, args["tz"]))
     if wants_csv(args):
-        return csv_response(MyRelationshipsSchema().dump(report)["brands"], "relationships.csv")
+        return export.my_relationships_csv(report)
     return report
 

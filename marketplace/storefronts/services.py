@@ -126,7 +126,7 @@ def _collection_conflict() -> Conflict:
     )
 
 
-def _get_collection(storefront: Storefront, collection_id: int, field: str | None = None) -> Collection:
+def get_collection(storefront: Storefront, collection_id: int, field: str | None = None) -> Collection:
     collection = db.session.get(Collection, collection_id)
     if collection is None or collection.storefront_id != storefront.id:
         if field:  # a reference inside a request body
@@ -150,7 +150,7 @@ def create_collection(user: User, slug: str, data: dict[str, Any]) -> Collection
 
 def update_collection(user: User, slug: str, collection_id: int, changes: dict[str, Any]) -> Collection:
     storefront = require_owned(user, slug)
-    collection = _get_collection(storefront, collection_id)
+    collection = get_collection(storefront, collection_id)
     if "position" in changes:
         _place(_list_collections(storefront.id), collection, changes.pop("position"))
     for key, value in changes.items():
@@ -162,7 +162,7 @@ def update_collection(user: User, slug: str, collection_id: int, changes: dict[s
 def delete_collection(user: User, slug: str, collection_id: int) -> None:
     """Delete a collection; its items stay in the storefront, after the uncollected ones."""
     storefront = require_owned(user, slug)
-    collection = _get_collection(storefront, collection_id)
+    collection = get_collection(storefront, collection_id)
     loose = _list_items(storefront.id, None)
     moved = _list_items(storefront.id, collection.id)
     _renumber(c for c in _list_collections(storefront.id) if c is not collection)
@@ -225,7 +225,7 @@ def add_item(user: User, slug: str, data: dict[str, Any]) -> StorefrontItem:
     product = _active_product(data["product_id"])
     collection_id = data.get("collection")
     if collection_id is not None:
-        _get_collection(storefront, collection_id, field="collection")
+        get_collection(storefront, collection_id, field="collection")
     _ensure_not_curated(storefront.id, product.id, collection_id)
     item = StorefrontItem(
         storefront_id=storefront.id, product=product, collection_id=collection_id, note=data.get("note", "")
@@ -245,7 +245,7 @@ def update_item(user: User, slug: str, item_id: int, changes: dict[str, Any]) ->
     target = changes.get("collection", item.collection_id)
     if target != item.collection_id:
         if target is not None:
-            _get_collection(storefront, target, field="collection")
+            get_collection(storefront, target, field="collection")
         _ensure_not_curated(storefront.id, item.product_id, target, except_id=item.id)
         _renumber(i for i in _list_items(storefront.id, item.collection_id) if i is not item)
         item.collection_id = target

@@ -22,12 +22,14 @@ from flask import (
 from werkzeug.exceptions import HTTPException
 
 from marketplace.accounts import services as accounts
+from marketplace.accounts.models import Role
 from marketplace.accounts.schemas import DataExportSchema
+from marketplace.db import db
 from marketplace.errors import DomainError, NotFound, Unauthorized
 from marketplace.http import Id
 from marketplace.limiter import auth_rate_limit, limiter
 from marketplace.links import services as links
-from marketplace.money import format_money
+from marketplace.money import format_money, major_text
 from marketplace.orders import services as orders
 from marketplace.orders.models import OrderStatus
 from marketplace.orders.schemas import MAX_QUANTITY, OrderCreateSchema
@@ -40,6 +42,7 @@ blp = Blueprint("web", __name__, template_folder="templates", static_folder="sta
 blp.after_request(add_security_headers)
 
 SLUG = "<string(maxlength=80):slug>"
+HOME_STOREFRONTS = 50
 STATUS_LABELS = {
     OrderStatus.PENDING_PAYMENT: "Waiting for payment",
     OrderStatus.PAID: "Paid",
@@ -58,11 +61,28 @@ def _check_csrf():
 
 
 @blp.app_template_filter("money")
-def _money(amount: int, currency: str) -> str:
-    return format_money(amount, currency)
+def _money(amount: int, currency: str | None) -> str:
+    """An amount as people read it; a report with no sales (and so no currency) shows a dash."""
+    return format_money(amount, currency) if currency else "—"
 
 
-def _signed_in_user():
+@blp.app_template_filter("major")
+def _major(amount: int, currency: str) -> str:
+    return major_text(amount, currency)
+
+
+@blp.app_template_filter("percent")
+def _percent(ratio: float | None) -> str:
+    return "—" if ratio is None else f"{ratio:.1%}"
+
+
+@blp.app_template_filter("options")
+def _options(names) -> list[tuple[str, str]]:
+    """Choices of a select: ``last_click`` reads "Last click"."""
+    return [(name, name.replace("_", " ").capitalize()) for name in names]
+
+
+def signed_in_user():
     """The account signed in on the privacy page, or None (a revoked or expired sign-in is forgotten)."""
     token = visit.sign_in_token()
     if token is None:
@@ -105,6 +125,14 @@ def _http_error(error: HTTPException):
 # ------------------------------------------------------------- storefronts
 
 
+@blp.get("/")
+def home():
+    """The published storefronts, newest first: where a visitor without a share link starts."""
+    shops = db.session.scalars(storefronts.list_public_storefronts().limit(HOME_STOREFRONTS)).all()
+    return render_template("web/home.html", storefronts=shops)
+
+
+
 class CartLineForm(ma.Schema):
     product_id = Id(strict=False, required=True)
     quantity = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=0, max=MAX_QUANTITY))
@@ -126,7 +154,7 @@ def _curated_items(view: dict[str, Any]) -> list:
 
 @blp.get(f"/s/{SLUG}")
 def storefront(slug: str):
-    shop = storefronts.get_storefront(slug, _signed_in_user())
+    shop = storefronts.get_storefront(slug, signed_in_user())
     _remember_share_link(shop)
     view = storefronts.storefront_view(shop)
     return render_template("web/storefront.html", shop=view, cart_size=visit.cart_size(slug),
@@ -135,7 +163,7 @@ def storefront(slug: str):
 
 @blp.get(f"/s/{SLUG}/p/<id:item_id>")
 def item(slug: str, item_id: int):
-    shop = storefronts.get_storefront(slug, _signed_in_user())
+    shop = storefronts.get_storefront(slug, signed_in_user())
     _remember_share_link(shop)
     curated = storefronts.public_item(shop, item_id)
     return render_template("web/item.html", shop=storefronts.storefront_view(shop), item=curated,
@@ -152,12 +180,12 @@ def _remember_share_link(shop) -> None:
 def share(slug: str):
     """Make the visitor's own re-share link of the link that brought them (the influencer keeps the
     credit) and offer it to copy; a visitor who came without one gets the page's address."""
-    shop = storefronts.get_storefront(slug, _signed_in_user())
+    shop = storefronts.get_storefront(slug, signed_in_user())
     url = url_for("web.storefront", slug=shop.slug, _external=True)
     code = visit.via(slug)
     if code is not None:
         try:
-            url = links.link_view(links.reshare(code, _visitor_id(), _signed_in_user(), {"channel": "other"}))["url"]
+            url = links.link_view(links.reshare(code, _visitor_id(), signed_in_user(), {"channel": "other"}))["url"]
         except NotFound:  # the link was disabled since: share the page itself
             pass
     flash(url, "share")
@@ -177,7 +205,7 @@ def _back_to(slug: str) -> str:
 
 @blp.post(f"/s/{SLUG}/cart")
 def add_to_cart(slug: str):
-    shop = storefronts.get_storefront(slug, _signed_in_user())
+    shop = storefronts.get_storefront(slug, signed_in_user())
     line = _cart_line(request.form)
     on_sale = {item.product_id: item for item in _curated_items(storefronts.storefront_view(shop))}
     if line["product_id"] not in on_sale:
@@ -190,7 +218,7 @@ def add_to_cart(slug: str):
 
 @blp.post(f"/s/{SLUG}/cart/update")
 def update_cart(slug: str):
-    storefronts.get_storefront(slug, _signed_in_user())
+    storefronts.get_storefront(slug, signed_in_user())
     line = _cart_line(request.form)
     visit.set_quantity(slug, line["product_id"], line["quantity"])
     return redirect(url_for("web.cart", slug=slug))
@@ -208,7 +236,7 @@ def _cart_lines(shop_view: dict[str, Any], slug: str) -> list[dict[str, Any]]:
 
 def _render_cart(slug: str, *, status: int = 200, message: str | None = None, errors: dict | None = None,
                  form: dict | None = None):
-    shop = storefronts.get_storefront(slug, _signed_in_user())
+    shop = storefronts.get_storefront(slug, signed_in_user())
     view = storefronts.storefront_view(shop)
     return render_template(
         "web/cart.html", shop=view, lines=_cart_lines(view, slug), cart_size=visit.cart_size(slug),
@@ -240,7 +268,7 @@ def checkout(slug: str):
     except ma.ValidationError as exc:
         return _render_cart(slug, status=422, message="Please check the form.", errors=exc.messages, form=form)
     try:
-        order, access_token, _client_secret = orders.place_order(_signed_in_user(), data, _visitor_id())
+        order, access_token, _client_secret = orders.place_order(signed_in_user(), data, _visitor_id())
     except DomainError as exc:
         if exc.status_code >= 500:
             raise
@@ -255,7 +283,7 @@ def checkout(slug: str):
 
 def _shoppers_order(order_id: int):
     token = request.args.get("token") or visit.order_token(order_id)
-    return orders.shoppers_order(order_id, _signed_in_user(), token)
+    return orders.shoppers_order(order_id, signed_in_user(), token)
 
 
 @blp.get("/orders/<id:order_id>/pay")
@@ -295,7 +323,7 @@ def pay_with_emulator(order_id: int):
 def order(order_id: int):
     """The confirmation after paying, and the page to follow the order (with its access token)."""
     token = request.args.get("token") or visit.order_token(order_id)
-    found = orders.get_order(order_id, _signed_in_user(), token)
+    found = orders.get_order(order_id, signed_in_user(), token)
     view = orders.order_view(found["order"], found["lines"])
     follow_url = url_for("web.order", order_id=order_id, token=token, _external=True) if token else None
     waiting = view["status"] == OrderStatus.PENDING_PAYMENT and request.args.get("after") == "payment"
@@ -315,9 +343,30 @@ def find_order():
 # ---------------------------------------------------------------- privacy
 
 
+def _next_page() -> str | None:
+    """Where to go after signing in: a path on this site only (never ``//elsewhere``)."""
+    target = request.values.get("next", "")
+    return target if target.startswith("/") and not target.startswith(("//", "/\\")) else None
+
+
+def _home_of(user) -> str:
+    """Each role's first page after signing in: their dashboard, or a shopper's data."""
+    if user.role == Role.INFLUENCER:
+        return url_for("web.influencer_dashboard")
+    if user.role == Role.BRAND:
+        return url_for("web.brand_dashboards")
+    return url_for("web.privacy")
+
+
+@blp.get("/account")
+def account():
+    """Each signed-in person's first page (the sign-in page for anyone else)."""
+    return redirect(_home_of(require_signed_in()))
+
+
 @blp.get("/account/sign-in")
 def sign_in_form():
-    return render_template("web/sign_in.html", email="", message=None)
+    return render_template("web/sign_in.html", email="", message=None, next=_next_page())
 
 
 @blp.post("/account/sign-in")
@@ -327,42 +376,47 @@ def sign_in():
     try:
         token, _ttl = accounts.issue_token(email, request.form.get("password", ""))
     except Unauthorized as exc:
-        return render_template("web/sign_in.html", email=email, message=exc.message), 401
+        return render_template("web/sign_in.html", email=email, message=exc.message, next=_next_page()), 401
     visit.remember_sign_in(token)
-    return redirect(url_for("web.privacy"))
+    return redirect(_next_page() or _home_of(accounts.authenticate_bearer(token)))
 
 
 @blp.post("/account/sign-out")
 def sign_out():
     token = visit.sign_in_token()
-    if token is not None and _signed_in_user() is not None:
+    if token is not None and signed_in_user() is not None:
         accounts.revoke_token(token)
     visit.forget_everything()
     flash("You are signed out.", "info")
     return redirect(url_for("web.sign_in_form"))
 
 
-def _require_signed_in():
-    user = _signed_in_user()
+class SignInRequired(Exception):
+    """A page for signed-in people was asked for by someone who is not (or no longer) signed in."""
+
+
+@blp.errorhandler(SignInRequired)
+def _to_sign_in(_error):
+    return redirect(url_for("web.sign_in_form", next=request.full_path.rstrip("?")))
+
+
+def require_signed_in():
+    user = signed_in_user()
     if user is None:
-        return None, redirect(url_for("web.sign_in_form"))
-    return user, None
+        raise SignInRequired()
+    return user
 
 
 @blp.get("/account/privacy")
 def privacy():
-    user, elsewhere = _require_signed_in()
-    if elsewhere:
-        return elsewhere
+    user = require_signed_in()
     return render_template("web/privacy.html", user=accounts.describe_user(user))
 
 
 @blp.get("/account/privacy/export")
 def export_data():
     """The same JSON as ``GET /api/v1/me/export``, as a download."""
-    user, elsewhere = _require_signed_in()
-    if elsewhere:
-        return elsewhere
+    user = require_signed_in()
     response = make_response(DataExportSchema().dumps(accounts.export_user_data(user)))
     response.mimetype = "application/json"
     response.headers["Content-Disposition"] = "attachment; filename=my-marketplace-data.json"
@@ -371,9 +425,7 @@ def export_data():
 
 @blp.post("/account/privacy/delete")
 def delete_account():
-    user, elsewhere = _require_signed_in()
-    if elsewhere:
-        return elsewhere
+    user = require_signed_in()
     if request.form.get("confirm") != "yes":
         flash("Tick the box to confirm that you want your account deleted.", "error")
         return redirect(url_for("web.privacy"))
