@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import PASSWORD
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -68,15 +70,26 @@ class Shopper:
         self.folder = folder
         self.console_errors: list[str] = []
         self._shots = 0
+        self.watch(page)
+
+    def watch(self, page) -> None:
+        """Record the console errors of ``page`` too (another person's tab in the same test)."""
         page.on("console", lambda message: self.console_errors.append(message.text) if message.type == "error" else None)
         page.on("pageerror", lambda error: self.console_errors.append(str(error)))
 
-    def screenshot(self, step: str) -> None:
+    def screenshot(self, step: str, page=None) -> None:
         self._shots += 1
-        self.page.screenshot(path=str(self.folder / f"{self._shots:02d}-{step}.png"), full_page=True)
+        (page or self.page).screenshot(path=str(self.folder / f"{self._shots:02d}-{step}.png"), full_page=True)
 
-    def assert_accessible(self) -> None:
-        assert self.page.evaluate(ACCESSIBILITY_PROBLEMS) == [], self.page.url
+    def assert_accessible(self, page=None) -> None:
+        page = page or self.page
+        assert page.evaluate(ACCESSIBILITY_PROBLEMS) == [], page.url
+
+
+# Headless Chromium says "HeadlessChrome" in its User-Agent, which the click recorder rightly
+# counts as a bot and never credits: the shopper's tabs present the desktop Chrome people use.
+PEOPLES_CHROME = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                  "Chrome/131.0.0.0 Safari/537.36")
 
 
 def _open_tab(browser, request, **context_options):
@@ -84,7 +97,7 @@ def _open_tab(browser, request, **context_options):
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("*.png"):
         old.unlink()
-    context = browser.new_context(**context_options)
+    context = browser.new_context(user_agent=PEOPLES_CHROME, **context_options)
     context.grant_permissions(["clipboard-read", "clipboard-write"])
     return context, Shopper(context.new_page(), folder)
 
@@ -124,7 +137,8 @@ def shop(client, make):
     book_item = make.item(storefront, book, note="For the friend who asks about my starter.")
     link = client.post(f"{API}/links", json={"storefront": storefront["slug"], "channel": "instagram"},
                        headers=owner.headers).get_json()
-    return {"slug": storefront["slug"], "link": link, "book_item": book_item, "products": (pan, knife, book)}
+    return {"slug": storefront["slug"], "link": link, "book_item": book_item, "products": (pan, knife, book),
+            "brand": brand, "influencer": owner}
 
 
 def _order_id(page) -> int:
@@ -213,6 +227,38 @@ def test_shopper_follows_a_share_link_buys_two_items_and_sees_the_confirmation(s
     finally:
         other.close()
 
+    # The brand's report credits the sale to Maya; Maya's dashboard shows her pending commission.
+    brand_tab = _sign_in_elsewhere(page, shopper, live_server, shop["brand"]["owner"])
+    brand_tab.get_by_role("link", name="Reports").click()
+    credited = brand_tab.locator("#attribution-table tbody tr", has_text="mayacooks")
+    assert "$113.00" in credited.inner_text()  # the whole order: the pan and two books
+    assert "$113.00" in brand_tab.locator("#attribution-table tfoot tr", has_text="Attributed").inner_text()
+    brand_tab.get_by_label("Attribution model").select_option("linear")
+    brand_tab.get_by_role("button", name="Show").click()
+    brand_tab.get_by_role("heading", name="Attribution, as linear would credit it").wait_for()
+    shopper.assert_accessible(brand_tab)
+    shopper.screenshot("brand-report", brand_tab)
+
+    maya_tab = _sign_in_elsewhere(page, shopper, live_server, shop["influencer"])
+    commission = maya_tab.locator("#balance-USD .pending").inner_text()
+    assert commission == "$11.30"  # the brand's 10 % default on $113.00, pending while returns are open
+    assert "pending" in maya_tab.locator(".commission-line .state").first.inner_text()
+    shopper.assert_accessible(maya_tab)
+    shopper.screenshot("influencer-dashboard", maya_tab)
+
+
+def _sign_in_elsewhere(page, tab: Shopper, live_server: str, actor):
+    """A new browser (its own cookies) signed in as ``actor`` on the sign-in page, on their dashboard."""
+    context = page.context.browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server)
+    other = context.new_page()
+    tab.watch(other)
+    other.goto("/account/sign-in")
+    other.get_by_label("Email").fill(actor.email)
+    other.get_by_label("Password").fill(PASSWORD)
+    other.get_by_role("button", name="Sign in").click()
+    other.wait_for_url(re.compile(r"/dashboard"))
+    return other
+
 
 def test_a_declined_card_says_so_and_leaves_the_order_unpaid(shopper, shop, client):
     page = shopper.page
@@ -269,7 +315,7 @@ def test_follow_sign_in_and_privacy_pages_are_labelled(shopper, make, live_serve
     page.goto("/orders")
     shopper.assert_accessible()
     page.goto("/account/privacy")
-    assert page.url == f"{live_server}/account/sign-in"
+    assert page.url == f"{live_server}/account/sign-in?next=/account/privacy"
     shopper.assert_accessible()
     page.get_by_label("Email").fill("ada@example.com")
     page.get_by_label("Password").fill("correct horse battery")

@@ -222,7 +222,7 @@ def test_privacy_page_signs_in_exports_and_deletes(client, make, shop):
     client.post(f"{API}/orders", headers=shopper.headers,
                 json={"storefront": shop["slug"], "items": [{"product_id": shop["pan"]["id"], "quantity": 1}],
                       "email": "ada@example.com"})
-    assert client.get("/account/privacy").headers["Location"] == "/account/sign-in"
+    assert client.get("/account/privacy").headers["Location"] == "/account/sign-in?next=/account/privacy"
     token = _csrf(client, "/account/sign-in")
     wrong = client.post("/account/sign-in", data={"csrf_token": token, "email": "ada@example.com", "password": "nope"})
     assert wrong.status_code == 401 and "email or password is wrong" in wrong.get_data(as_text=True)
@@ -245,7 +245,7 @@ def test_privacy_page_signs_in_exports_and_deletes(client, make, shop):
     assert not_confirmed.headers["Location"] == "/account/privacy"
     deleted = client.post("/account/privacy/delete", data={"csrf_token": token, "confirm": "yes"})
     assert deleted.headers["Location"] == "/account/sign-in"
-    assert client.get("/account/privacy").headers["Location"] == "/account/sign-in"
+    assert client.get("/account/privacy").headers["Location"] == "/account/sign-in?next=/account/privacy"
     assert client.get(f"{API}/me", headers=shopper.headers).status_code == 401
 
 

@@ -53,7 +53,7 @@ def line_chart(title: str, x_labels: list[str], series: list[tuple[str, list[flo
         value = top * step / 4
         y = TOP + plot_h - plot_h * step / 4
         ET.SubElement(svg, "line", x1=str(LEFT), x2=str(LEFT + plot_w), y1=f"{y:.1f}", y2=f"{y:.1f}", stroke="#ddd")
-        ET.SubElement(svg, "text", x=str(LEFT - 8), y=f"{y + 4:.1f}", **{"text-anchor": "end"}).text = f"{value:,.0f}"
+        ET.SubElement(svg, "text", x=str(LEFT - 8), y=f"{y + 4:.1f}", **{"text-anchor": "end"}).text = f"{value:,.2f}".rstrip("0").rstrip(".")
     count = len(x_labels)
 
     def x_of(index: int) -> float:
