@@ -138,7 +138,7 @@ def shop(client, make):
     link = client.post(f"{API}/links", json={"storefront": storefront["slug"], "channel": "instagram"},
                        headers=owner.headers).get_json()
     return {"slug": storefront["slug"], "link": link, "book_item": book_item, "products": (pan, knife, book),
-            "brand": brand, "influencer": owner}
+            "brand": brand, "influencer": owner, "collection": collection}
 
 
 def _order_id(page) -> int:
@@ -247,9 +247,9 @@ def test_shopper_follows_a_share_link_buys_two_items_and_sees_the_confirmation(s
     shopper.screenshot("influencer-dashboard", maya_tab)
 
 
-def _sign_in_elsewhere(page, tab: Shopper, live_server: str, actor):
+def _sign_in_elsewhere(page, tab: Shopper, live_server: str, actor, viewport=None):
     """A new browser (its own cookies) signed in as ``actor`` on the sign-in page, on their dashboard."""
-    context = page.context.browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server)
+    context = page.context.browser.new_context(viewport=viewport or {"width": 1280, "height": 900}, base_url=live_server)
     other = context.new_page()
     tab.watch(other)
     other.goto("/account/sign-in")
@@ -327,3 +327,33 @@ def test_follow_sign_in_and_privacy_pages_are_labelled(shopper, make, live_serve
     page.get_by_role("button", name="Delete my account").click()
     page.wait_for_url("**/account/sign-in")
     assert page.get_by_text("Your account is deleted").is_visible()
+
+
+def test_dashboards_fit_a_phone_are_labelled_and_work_with_the_keyboard(phone, shop, live_server):
+    page = phone.page
+    signed_in = _sign_in_elsewhere(page, phone, live_server, shop["influencer"], viewport={"width": 390, "height": 844})
+    for path in ("/dashboard", "/dashboard/links", f"/dashboard/storefronts/{shop['slug']}"):
+        signed_in.goto(path)
+        assert signed_in.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
+        phone.assert_accessible(signed_in)
+    phone.screenshot("phone-curate", signed_in)
+
+    # Move the knife above the pan with the keyboard alone: Tab to its button, Enter.
+    for _ in range(80):
+        signed_in.keyboard.press("Tab")
+        if signed_in.evaluate("document.activeElement.getAttribute('aria-label')") == "Move up Chef's knife":
+            break
+    else:
+        pytest.fail("the knife's Move up button cannot be reached with Tab")
+    signed_in.keyboard.press("Enter")
+    signed_in.get_by_role("status").get_by_text("Moved Chef's knife.").wait_for()
+    titles = signed_in.locator(f"#collection-{shop['collection']['id']} .curated-head strong").all_inner_texts()
+    assert titles == ["Chef's knife", "Carbon steel pan"]
+
+    brand = _sign_in_elsewhere(page, phone, live_server, shop["brand"]["owner"], viewport={"width": 390, "height": 844})
+    for name in ("Reports", "Influencers and terms", "Orders", "Products"):
+        brand.get_by_role("link", name=name).click()
+        brand.wait_for_load_state()
+        assert brand.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), name
+        phone.assert_accessible(brand)
+    phone.screenshot("phone-brand-products", brand)
