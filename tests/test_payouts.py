@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
 import stripe
 from sqlalchemy import select
 
+from marketplace.accounts.models import User
 from marketplace.db import db, utcnow
 from marketplace.payouts import services as payouts
 from marketplace.payouts.models import Payout
@@ -287,3 +288,27 @@ def test_the_stripe_gateway_pays_through_the_development_connect_stand_in(app, c
     stripe_client = stripe.StripeClient(app.config["STRIPE_SECRET_KEY"], base_addresses={"api": localstripe_url})
     [transfer] = stripe_client.v1.transfers.list(params={"transfer_group": payout.transfer_group}).data
     assert (transfer.id, transfer.amount, transfer.destination) == (payout.transfer_id, 1000, account["stripe_account_id"])
+
+
+def test_the_next_payout_says_when_how_much_and_why_not_yet(app, client, world, gateway):
+    owner = world["a"]["owner"]
+
+    def upcoming():
+        with app.app_context():
+            return payouts.next_payout(db.session.get(User, owner.id), now=datetime(2026, 3, 1, 7, 0, tzinfo=timezone.utc))
+
+    buy(app, world["a"], world["product"], quantity=1)  # 3.00 commission
+    assert upcoming()["currencies"] == []  # pending: nothing to pay yet
+    age(app, 31)
+    first = upcoming()
+    assert first["at"] == datetime(2026, 3, 2, 6, 30, tzinfo=timezone.utc)  # 07:00 is past today's run
+    assert (first["account_ready"], first["currencies"]) == (False, [{"currency": "USD", "amount": 300, "minimum": 1000, "sent": False}])
+    connect(client, app, owner)
+    assert upcoming()["currencies"][0]["sent"] is False  # ready, but below the 10.00 minimum
+    for _ in range(3):
+        buy(app, world["a"], world["product"], quantity=1)
+    age(app, 31)
+    assert upcoming()["currencies"] == [{"currency": "USD", "amount": 1200, "minimum": 1000, "sent": True}]
+    assert run(app)["paid"] == 1
+    assert upcoming()["currencies"] == []  # paid: nothing left for the next run
+    assert payouts.next_run(datetime(2026, 3, 1, 6, 29, tzinfo=timezone.utc)) == datetime(2026, 3, 1, 6, 30, tzinfo=timezone.utc)
