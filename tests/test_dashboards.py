@@ -11,8 +11,7 @@ import pytest
 
 from marketplace.money import format_money
 from tests.conftest import PASSWORD
-from tests.test_reports import BROWSER, PERIOD, buy, shopper
-from tests.test_reports import shop, story  # noqa: F401  (fixtures: a brand, two influencers, four orders)
+from tests.test_reports import BROWSER, PERIOD, buy, shop, shopper, story  # noqa: F401  (fixtures: a brand, two influencers, four orders)
 
 API = "/api/v1"
 

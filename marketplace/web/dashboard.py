@@ -11,7 +11,6 @@ from typing import Any
 
 import marshmallow as ma
 from flask import flash, redirect, request
-
 from sqlalchemy import Select
 
 from marketplace.db import db, utcnow

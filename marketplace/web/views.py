@@ -83,7 +83,7 @@ def _options(names) -> list[tuple[str, str]]:
 
 
 def signed_in_user():
-    """The account signed in on the privacy page, or None (a revoked or expired sign-in is forgotten)."""
+    """The account signed in on the pages (privacy, dashboards), or None (a revoked or expired sign-in is forgotten)."""
     token = visit.sign_in_token()
     if token is None:
         return None
@@ -130,7 +130,6 @@ def home():
     """The published storefronts, newest first: where a visitor without a share link starts."""
     shops = db.session.scalars(storefronts.list_public_storefronts().limit(HOME_STOREFRONTS)).all()
     return render_template("web/home.html", storefronts=shops)
-
 
 
 class CartLineForm(ma.Schema):
