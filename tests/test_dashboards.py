@@ -161,10 +161,17 @@ def test_curating_adds_notes_orders_and_removes_items(app, client, make):
     assert [c["name"] for c in _storefront(client, slug)["collections"]] == ["Gifts", "Essentials"]
 
 
-def test_someone_elses_storefront_cannot_be_curated(app, make):
+def test_someone_elses_storefront_cannot_be_curated(app, client, make):
     theirs = make.storefront()
+    product = make.product(make.brand())
     browser = signed_in(app, make.influencer())
-    assert browser.get(f"/dashboard/storefronts/{theirs['slug']}").status_code in (403, 404)
+    curate = f"/dashboard/storefronts/{theirs['slug']}"
+    assert browser.get(curate).status_code == 403
+    token = _csrf(browser, "/dashboard")
+    for path, form in ((f"{curate}/items", {"product_id": product["id"]}), (f"{curate}/collections", {"name": "Mine"})):
+        assert browser.post(path, data={"csrf_token": token, **form}).status_code == 403, path
+    view = _storefront(client, theirs["slug"])
+    assert (view["items"], view["collections"]) == ([], [])
 
 
 def test_share_links_are_made_per_channel_listed_and_offered_to_copy(app, client, make):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from datetime import timedelta
+from http import HTTPStatus
 from typing import Any
 
 import marshmallow as ma
@@ -46,13 +47,14 @@ def submit(action: Callable[[], Any], *, back: str, done: str | Callable[[Any], 
     """Run a form's action, say how it went, and go back to ``back`` (post/redirect/get).
 
     Input the schema refuses, and domain errors (a taken slug, a product of another brand),
-    are told to the person on the page; the data is unchanged."""
+    are told to the person on the page; the data is unchanged. Refused access (401, 403) is not
+    a mistake in the form: it answers as on any page."""
     try:
         result = action()
     except ma.ValidationError as exc:
         flash(f"Please check the form. {describe(exc.messages)}", "error")
     except DomainError as exc:
-        if exc.status_code >= 500:
+        if exc.status_code >= 500 or exc.status_code in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN):
             raise
         flash(f"{exc.message}. {describe(exc.errors)}" if exc.errors else exc.message, "error")
     else:
