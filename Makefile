@@ -34,6 +34,9 @@ seed: migrate
 # With no STRIPE_SECRET_KEY the app pays through localstripe, started here in the background.
 # The demo counts brands' hold periods in minutes, so a sale goes pending -> approved while you watch.
 run: export HOLD_PERIOD_UNIT ?= minutes
+ifeq ($(STRIPE_SECRET_KEY),)
+run: export STRIPE_API_BASE ?= http://127.0.0.1:$(LOCALSTRIPE_PORT)
+endif
 run: seed
 	@if [ -z "$$STRIPE_SECRET_KEY" ]; then $(MAKE) --no-print-directory localstripe; fi
 	GUNICORN_BIND=$(APP_BIND) $(BIN)/gunicorn -c python:marketplace.gunicorn_conf wsgi:app
