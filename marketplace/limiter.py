@@ -15,4 +15,7 @@ def auth_rate_limit() -> str:
 
 def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
+    # Redis unreachable: count in this process's memory until it answers again (checked
+    # periodically), rather than fail every limited request with a 500.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     limiter.init_app(app)
