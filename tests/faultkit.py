@@ -272,7 +272,10 @@ class Stack:
         self.localstripe.stop()
         self.redis.close()
         self.pg.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if os.environ.get("FAULT_KEEP_LOGS"):  # to read the servers' logs after a failure
+            print(f"\nfault-test logs kept in {self.dir}")
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class Gunicorn:

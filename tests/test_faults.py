@@ -80,6 +80,7 @@ def test_postgres_restart_during_traffic(stack, web):
         assert requests.get(f"{web.url}/r/{code}", allow_redirects=False, timeout=10).status_code == 302
     outcomes: list[tuple[str, int, bool, float]] = []
     acknowledged: list[int] = []
+    misshapen: list[tuple[str, int, str]] = []
     stop = threading.Event()
 
     def client(n: int) -> None:
@@ -98,7 +99,10 @@ def test_postgres_restart_during_traffic(stack, web):
                 response = session.post(f"{web.url}{API}/orders", json=order_body(shop), timeout=30)
                 if response.status_code == 201:
                     acknowledged.append(response.json()["id"])
-            outcomes.append((kind, response.status_code, response.status_code < 400 or is_error_payload(response), started))
+            shaped = response.status_code < 400 or is_error_payload(response)
+            if not shaped:
+                misshapen.append((kind, response.status_code, response.text[:300]))
+            outcomes.append((kind, response.status_code, shaped, started))
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(4)]
     for thread in threads:
@@ -115,7 +119,7 @@ def test_postgres_restart_during_traffic(stack, web):
         thread.join(timeout=60)
 
     statuses = Counter((kind, status) for kind, status, _, _ in outcomes)
-    assert all(shaped for _, _, shaped, _ in outcomes), "every error is the JSON error payload"
+    assert misshapen == [], "every error is the JSON error payload"
     assert {status for _, status, _, _ in outcomes} <= {200, 201, 302, 503}, statuses
     assert statuses[("read", 503)] + statuses[("order", 503)] > 0, "the restart was seen"
     assert statuses[("redirect", 302)] == sum(1 for kind, *_ in outcomes if kind == "redirect"), "redirects never failed"
@@ -139,6 +143,64 @@ def test_postgres_restart_during_traffic(stack, web):
            statuses={f"{k} {s}": n for (k, s), n in sorted(statuses.items())},
            orders_acknowledged=len(acknowledged), orders_stored_unacknowledged=len(stored) - len(acknowledged),
            redirects=redirects, clicks_stored=clicks, clicks_lost=redirects - clicks)
+
+
+def test_a_connection_killed_mid_transaction_is_a_503_and_leaves_nothing(stack, web):
+    """The request's own connection is terminated while it waits inside its transaction (what a
+    restart does to the requests in flight): the client gets the JSON 503, not the server's bare
+    500 from a session that could not roll back, and nothing of the order stays."""
+    shop = seed_shop(web.url, stock=10)
+    product = shop["products"][0]["id"]
+    lock = _lock_product(stack, product)
+    answer: dict = {}
+
+    def place() -> None:
+        response = requests.post(f"{web.url}{API}/orders", json=order_body(shop), timeout=60)
+        answer.update(status=response.status_code, shaped=is_error_payload(response), headers=response.headers,
+                      reason=response.json().get("reason") if response.headers.get("Content-Type") == "application/json" else None)
+
+    thread = threading.Thread(target=place)
+    try:
+        thread.start()
+        [(backend,)] = wait_until(lambda: stack.pg.query(
+            "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> %s", lock.info.backend_pid),
+            10, what="the order to wait on the lock")
+        stack.pg.query("SELECT pg_terminate_backend(%s)", backend)
+        thread.join(30)
+    finally:
+        lock.close()
+    assert (answer["status"], answer["shaped"], answer["reason"]) == (503, True, "database_unavailable"), answer
+    assert answer["headers"]["Retry-After"] == "5"
+    assert stack.pg.scalar("SELECT count(*) FROM orders WHERE storefront_id = %s", shop["storefront"]["id"]) == 0
+    assert stock_reconciles(stack, product) == (10, 0, 0)
+    assert requests.post(f"{web.url}{API}/orders", json=order_body(shop), timeout=30).status_code == 201  # and on it goes
+
+
+def test_a_connection_lost_between_statements_keeps_the_response(stack, web):
+    """The connection dies while the request does something else inside its transaction (here the
+    payment page waits for a hung Stripe): its answer (the page's 502) still reaches the client,
+    though the session can no longer roll back."""
+    shop = seed_shop(web.url, stock=10)
+    order = requests.post(f"{web.url}{API}/orders", json=order_body(shop), timeout=30).json()
+    stack.localstripe.send(signal.SIGSTOP)
+    answer: dict = {}
+
+    def open_payment_page() -> None:
+        response = requests.get(f"{web.url}/orders/{order['id']}/pay", params={"token": order["access_token"]},
+                                headers={"Accept": "application/json"}, timeout=60)
+        answer.update(status=response.status_code, shaped=is_error_payload(response), text=response.text[:200])
+
+    thread = threading.Thread(target=open_payment_page)
+    try:
+        thread.start()
+        [(backend,)] = wait_until(lambda: stack.pg.query(
+            "SELECT pid FROM pg_stat_activity WHERE state = 'idle in transaction' AND datname = 'marketplace'"),
+            10, what="the page to wait for Stripe inside its transaction")
+        stack.pg.query("SELECT pg_terminate_backend(%s)", backend)
+        thread.join(30)
+    finally:
+        stack.localstripe.send(signal.SIGCONT)
+    assert (answer["status"], answer["shaped"]) == (502, True), answer
 
 
 # ---------------------------------------------------------------- Redis
