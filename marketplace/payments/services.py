@@ -130,7 +130,13 @@ def apply_stored_events(older_than: timedelta = timedelta(minutes=5)) -> int:
     db.session.rollback()
     applied = 0
     for event_id in stale:
-        if process_event(event_id) is not None:
+        try:
+            outcome = process_event(event_id)
+        except Exception:  # one event must not hold up the others; it stays for the next sweep
+            db.session.rollback()
+            log.exception("stripe event %s could not be applied by the sweep", event_id)
+            continue
+        if outcome is not None:
             log.warning("stripe event %s applied by the sweep: its job never ran to the end", event_id)
             applied += 1
     return applied
