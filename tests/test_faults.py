@@ -209,9 +209,12 @@ def test_a_connection_lost_between_statements_keeps_the_response(stack, web):
 def test_redis_down_redirects_still_work_and_lost_clicks_are_counted(stack, web):
     redis = stack.redis.client()
     redis.flushdb()
+    worker = stack.worker()
     shop = seed_shop(web.url, stock=10)
     code, product = shop["link"]["code"], shop["products"][0]["id"]
     failures_before = click_failures_logged(web.process)
+    # (In its loop: a worker whose Redis goes away while it starts up exits, for its supervisor to restart.)
+    wait_until(lambda: "Listening on" in worker.log.read_text(), 30, what="the worker to listen")
     stack.redis.stop()
     try:
         timings = []
@@ -251,9 +254,15 @@ def test_redis_down_redirects_still_work_and_lost_clicks_are_counted(stack, web)
     events = requests.get(f"{web.url}{API}/orders/{order['id']}", params={"token": order["access_token"]}, timeout=10).json()["events"]
     assert [e["to_status"] for e in events] == ["pending_payment", "paid"]
     assert stock_reconciles(stack, product) == (9, 0, 0)
+    # The worker outlived the outage (RQ reconnects with backoff) and takes jobs again.
+    assert worker.process.poll() is None
+    job = Queue("low", connection=redis).enqueue("workers.jobs.prune_tokens")
+    wait_until(lambda: job.get_status(refresh=True) == "finished", 30, what="the worker to take a job again")
+    worker.send(signal.SIGTERM)
+    worker.wait()
     report("redis_down", redirects=40, redirect_ms_max=round(max(timings) * 1000, 1),
            redirect_ms_median=round(sorted(timings)[20] * 1000, 1), clicks_counted_lost=lost, clicks_buffered_after=1,
-           order="201, paid by the sweep once Redis was back")
+           order="201, paid by the sweep once Redis was back", worker="survived, took the next job")
 
 
 def test_redis_hung_costs_the_redirect_nothing_and_bounds_the_rest(stack, web):
