@@ -58,13 +58,6 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
-def children(pid: int) -> list[int]:
-    try:
-        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
-
-
 class Mix:
     """Draws requests from MIX and sends them on one keep-alive connection per client thread."""
 
@@ -176,7 +169,7 @@ def main(argv=None) -> int:
         log(f"gunicorn: {len(web.worker_pids())} sync workers; mix {dict(MIX)}")
         run_step(port, shop, 2, 5)  # warm-up: every worker's caches, connections
 
-        print(f"\n| clients | req/s | p50 ms | p99 ms | errors | load average (1/5/15 min) |\n|---|---|---|---|---|---|")
+        print("\n| clients | req/s | p50 ms | p99 ms | errors | load average (1/5/15 min) |\n|---|---|---|---|---|---|")
         steps = []
         for level in [int(x) for x in args.levels.split(",")]:
             result = run_step(port, shop, level, args.step_seconds)

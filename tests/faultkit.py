@@ -184,11 +184,25 @@ class Process:
     def wait(self, seconds: float = 30) -> int:
         return self.process.wait(timeout=seconds)
 
+    def children(self) -> list[int]:
+        try:
+            return [int(pid) for pid in Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()]
+        except OSError:
+            return []
+
     def stop(self) -> None:
+        """Killed, with its children (an RQ work horse runs in a process group of its own)."""
         if self.process.poll() is None:
+            for pid in self.children():
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
             self.kill_group(signal.SIGKILL)
             self.process.wait()
         self._out.close()
+
+    close = stop
 
     def log_records(self) -> list[dict[str, Any]]:
         """The JSON log lines written so far (LOG_FORMAT=json)."""
@@ -210,12 +224,17 @@ class Stack:
 
     def __init__(self) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="mp-fault-"))
-        self.pg = Postgres()
-        self.redis = RedisServer()
-        self.localstripe_port = _free_port()
-        self.localstripe = self.start_localstripe()
         self.processes: list[Process] = []
-        self.flask("db", "upgrade")
+        self.pg = self.redis = self.localstripe = None
+        try:
+            self.pg = Postgres()
+            self.redis = RedisServer()
+            self.localstripe_port = _free_port()
+            self.localstripe = self.start_localstripe()
+            self.flask("db", "upgrade")
+        except BaseException:
+            self.close()
+            raise
 
     def start_localstripe(self) -> Process:
         process = Process([sys.executable, "-m", "tests.localstripe_server", str(self.localstripe_port)], dict(os.environ),
@@ -253,9 +272,7 @@ class Stack:
                               check=check, timeout=120)
 
     def gunicorn(self, workers: int = 2, threads: int = 4, **env: str) -> "Gunicorn":
-        server = Gunicorn(self, workers, threads, env)
-        self.processes.append(server.process)
-        return server
+        return Gunicorn(self, workers, threads, env)
 
     def worker(self, **env: str) -> Process:
         process = Process([sys.executable, "-m", "workers"], self.env(**env), self.dir / f"worker-{uuid.uuid4().hex[:6]}.log")
@@ -267,11 +284,9 @@ class Stack:
                       data={"url": f"{base_url}/webhooks/stripe", "secret": self.WEBHOOK_SECRET}, timeout=10).raise_for_status()
 
     def close(self) -> None:
-        for process in self.processes:
-            process.stop()
-        self.localstripe.stop()
-        self.redis.close()
-        self.pg.close()
+        for server in (*self.processes, self.localstripe, self.redis, self.pg):
+            if server is not None:
+                server.close()
         if os.environ.get("FAULT_KEEP_LOGS"):  # to read the servers' logs after a failure
             print(f"\nfault-test logs kept in {self.dir}")
         else:
@@ -286,6 +301,7 @@ class Gunicorn:
                                 GUNICORN_THREADS=str(threads), **env)
         self.process = Process([str(BIN / "gunicorn"), "-c", "python:marketplace.gunicorn_conf", "wsgi:app"], environment,
                                stack.dir / f"gunicorn-{self.port}.log")
+        stack.processes.append(self.process)
         wait_until(self._answers, 30, what="gunicorn")
 
     def _answers(self) -> bool:
@@ -295,8 +311,7 @@ class Gunicorn:
             return False
 
     def worker_pids(self) -> list[int]:
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
-        return [int(pid) for pid in children]
+        return self.process.children()
 
 
 # ---------------------------------------------------------------- data through the API

@@ -19,7 +19,6 @@ import signal
 import threading
 import time
 from collections import Counter
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -357,11 +356,7 @@ def test_worker_killed_mid_job_the_job_is_retried_and_applies_once(stack, web):
         wait_until(lambda: StartedJobRegistry(queue=queue).get_job_ids(), 30, what="the job to start")
         wait_until(lambda: stack.pg.scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"), 10,
                    what="the job to block on the lock")
-        horse = Path(f"/proc/{worker.pid}/task/{worker.pid}/children").read_text().split()
-        worker.kill_group(signal.SIGKILL)  # the worker, and its work horse (in a group of its own) mid-transaction
-        for pid in horse:
-            os.kill(int(pid), signal.SIGKILL)
-        worker.wait()
+        worker.stop()  # SIGKILL to the worker, and its work horse (in a group of its own) mid-transaction
     finally:
         lock.close()
     assert _order_events(web, order) == ["pending_payment"]  # the killed transaction left nothing
@@ -431,10 +426,10 @@ def test_sigterm_to_the_work_horse_too_requeues_the_job(stack, web):
         wait_until(lambda: StartedJobRegistry(queue=queue).get_job_ids(), 30, what="the job to start")
         wait_until(lambda: stack.pg.scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"), 10,
                    what="the job to block on the lock")
-        horse = Path(f"/proc/{worker.pid}/task/{worker.pid}/children").read_text().split()
+        horse = worker.children()
         worker.send(signal.SIGTERM)
         for pid in horse:
-            os.kill(int(pid), signal.SIGTERM)
+            os.kill(pid, signal.SIGTERM)
         assert worker.wait(30) == 0
     finally:
         lock.close()
