@@ -78,6 +78,8 @@ def load_settings(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "STRIPE_PUBLISHABLE_KEY": env.get("STRIPE_PUBLISHABLE_KEY") or LOCALSTRIPE_PUBLISHABLE_KEY,
         "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET") or LOCALSTRIPE_WEBHOOK_SECRET,
         "STRIPE_API_BASE": env.get("STRIPE_API_BASE") or (None if env.get("STRIPE_SECRET_KEY") else LOCALSTRIPE_URL),
+        # Seconds to wait for each answer from Stripe (three tries at most: docs/reliability.md).
+        "STRIPE_TIMEOUT_SECONDS": _int(env, "STRIPE_TIMEOUT_SECONDS", 8),
         # Where share links send shoppers: empty means this app's own storefront pages (/s/{slug}).
         "STOREFRONT_BASE_URL": env.get("STOREFRONT_BASE_URL", ""),
         "VISITOR_COOKIE_DAYS": _int(env, "VISITOR_COOKIE_DAYS", 90),
@@ -117,6 +119,8 @@ def validate_settings(settings: Mapping[str, Any]) -> None:
         raise ConfigError("HOLD_PERIOD_UNIT must be days or minutes")
     if not 0 <= settings["PLATFORM_FEE_BPS"] <= 10_000:
         raise ConfigError("PLATFORM_FEE_BPS must be between 0 and 10000")
+    if settings["STRIPE_TIMEOUT_SECONDS"] < 1:
+        raise ConfigError("STRIPE_TIMEOUT_SECONDS must be at least 1")
     if settings["PAYOUT_MINIMUM"] < 0:
         raise ConfigError("PAYOUT_MINIMUM must not be negative")
     if not 1 <= settings["ATTRIBUTION_BATCH_SIZE"] <= 5000:

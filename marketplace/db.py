@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import logging
 from dataclasses import dataclass
 from typing import Any
 from datetime import datetime, timezone
@@ -11,9 +12,11 @@ from flask import Flask, current_app, g
 from sqlalchemy import BigInteger, DateTime, Engine, Enum, MetaData, Table, create_engine, event, insert, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -128,8 +131,16 @@ class Database:
     @staticmethod
     def _close_session(_exc: BaseException | None) -> None:
         session = g.pop("db_session", None)
-        if session is not None:
+        if session is None:
+            return
+        try:
             session.close()
+        except DBAPIError as exc:
+            # The connection died under an open transaction (PostgreSQL restarted): the rollback
+            # cannot be sent, and the server rolled the transaction back already. Drop the
+            # connection and keep the response (else the client gets the server's bare 500).
+            log.warning("database session closed on a lost connection: %s", exc.orig or exc)
+            session.invalidate()
 
 
 db = Database()

@@ -8,6 +8,7 @@ class DomainError(Exception):
 
     status_code = 400
     reason = "bad_request"
+    retry_after_seconds: int | None = None  # sent as Retry-After: the client may try again then
 
     def __init__(self, message: str, *, reason: str | None = None, errors: dict | None = None):
         super().__init__(message)
@@ -42,3 +43,12 @@ class Invalid(DomainError):
 
     status_code = 422
     reason = "invalid"
+
+
+class DatabaseUnavailable(DomainError):
+    """The database could not be reached or dropped the connection (a restart, a failover):
+    the transaction in flight was rolled back, and the request may be sent again."""
+
+    status_code = 503
+    reason = "database_unavailable"
+    retry_after_seconds = 5

@@ -15,18 +15,19 @@ from typing import Any, Callable, Iterable
 import marshmallow as ma
 import swagger_ui_bundle
 from flask import Blueprint as FlaskBlueprint
-from flask import g, request
+from flask import current_app, g, request
 from flask_smorest import Api as BaseApi
 from flask_smorest import Blueprint as BaseBlueprint
 from flask_smorest.error_handler import ErrorSchema as BaseErrorSchema
 from sqlalchemy import Select, func, select
+from sqlalchemy.exc import InterfaceError, OperationalError
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import IntegerConverter
 
 from marketplace.accounts.services import authenticate_bearer
 from marketplace.db import db
-from marketplace.errors import DomainError, Forbidden, Unauthorized
+from marketplace.errors import DatabaseUnavailable, DomainError, Forbidden, Unauthorized
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,8 @@ class Api(BaseApi):
     def _register_error_handlers(self):
         super()._register_error_handlers()
         self._app.register_error_handler(DomainError, self.handle_domain_error)
+        self._app.register_error_handler(OperationalError, self.handle_database_unavailable)
+        self._app.register_error_handler(InterfaceError, self.handle_database_unavailable)
 
     def handle_http_exception(self, error: HTTPException):
         payload, status, headers = super().handle_http_exception(error)
@@ -112,7 +115,19 @@ class Api(BaseApi):
         if error.errors:
             payload["errors"] = error.errors
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+        if error.retry_after_seconds:
+            headers["Retry-After"] = str(error.retry_after_seconds)
         return payload, status, headers
+
+    @staticmethod
+    def handle_database_unavailable(error: OperationalError | InterfaceError):
+        """A lost or refused database connection (PostgreSQL restarting, failing over, out of
+        connections) is a 503 to retry, not a 500; answered as a domain error, so the pages
+        show theirs. The pool replaces the dead connection (``pool_pre_ping``)."""
+        log.warning("database unavailable: %s", error.orig or error)
+        return current_app.handle_user_exception(
+            DatabaseUnavailable("the database is unavailable; try again in a moment")
+        )
 
 
 class ArgumentsParser(FlaskParser):

@@ -15,4 +15,10 @@ def auth_rate_limit() -> str:
 
 def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
+    # Redis unreachable: count in this process's memory until it answers again (checked
+    # periodically), rather than fail every limited request with a 500.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    if app.config["RATELIMIT_STORAGE_URI"].startswith("redis"):
+        # A hung Redis: wait 1 s for it, not redis-py's 5 s (each time the limiter tries it again).
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_timeout": 1, "socket_connect_timeout": 1})
     limiter.init_app(app)

@@ -14,7 +14,8 @@ from typing import Any
 from flask import Flask, current_app
 from redis import Redis
 from rq import Queue, Retry
-from rq.exceptions import DuplicateJobError
+from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.job import Job, JobStatus
 from rq.utils import import_attribute
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -113,14 +114,34 @@ def send(job: PendingJob):
     if job.coalesce and not redis.set(job.coalesce, "1", nx=True, ex=COALESCE_TTL_SECONDS):
         return None  # one is waiting, and will see what this one was sent for
     try:
-        return get_queue(job.queue).enqueue(job.func_path, args=job.args, kwargs=job.kwargs, **options)
-    except DuplicateJobError:
-        log.info("job %s is already queued", job.job_id)
-        return None
+        return _enqueue(get_queue(job.queue), job, options)
     except Exception:
         if job.coalesce:
             redis.delete(job.coalesce)  # none is waiting after all
         raise
+
+
+def _enqueue(queue: Queue, job: PendingJob, options: dict[str, Any]):
+    try:
+        return queue.enqueue(job.func_path, args=job.args, kwargs=job.kwargs, **options)
+    except DuplicateJobError:
+        pass
+    # RQ refuses an id while the job's hash lives: also for result_ttl after it finished and for
+    # failure_ttl after it failed. Unique means "while queued or running" here: a finished or
+    # failed run's leftovers make way for the new one.
+    try:
+        previous = Job.fetch(job.job_id, connection=queue.connection)
+    except NoSuchJobError:
+        previous = None
+    if previous is not None and previous.get_status() in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED):
+        log.info("job %s is already queued", job.job_id)
+        return None
+    if previous is not None:
+        previous.delete()
+    try:
+        return queue.enqueue(job.func_path, args=job.args, kwargs=job.kwargs, **options)
+    except DuplicateJobError:  # another process queued it meanwhile
+        return None
 
 
 @event.listens_for(Session, "after_commit")

@@ -131,3 +131,21 @@ def test_cron_config_schedules_periodic_jobs(redis):
     assert (jobs[reconcile_payments].queue_name, jobs[reconcile_payments].interval) == ("low", 900)
     assert (jobs[prune_tokens].queue_name, jobs[prune_tokens].cron) == ("low", "17 3 * * *")
     assert (jobs[expire_orders].queue_name, jobs[expire_orders].interval) == ("default", 60)
+
+
+def test_a_job_id_is_free_again_once_its_job_finished_or_failed(app, redis):
+    """Unique while queued or running: RQ keeps a finished job's id for an hour and a failed one's
+    for a week, which would silently drop the next request (a second payout run, a redelivered event)."""
+    queue = Queue("default", connection=redis)
+    with app.app_context():
+        enqueue_after_commit(db.session, PRUNE, job_id="prune-tokens")
+        db.session.commit()
+    assert AppSimpleWorker(["default"], connection=redis, app=app).work(burst=True)
+    assert queue.finished_job_registry.count == 1
+
+    with app.app_context():
+        enqueue_after_commit(db.session, PRUNE, job_id="prune-tokens")
+        enqueue_after_commit(db.session, PRUNE, job_id="prune-tokens")  # still one while it waits
+        db.session.commit()
+
+    assert queue.count == 1 and queue.job_ids == ["prune-tokens"]

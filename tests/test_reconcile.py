@@ -56,7 +56,7 @@ def test_reconcile_pays_orders_whose_payment_succeeded(app, client, runner, reco
     result = runner.invoke(args=["payments", "reconcile"])
 
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "2 checked, 1 paid, 1 unchanged, 0 errors"
+    assert result.output.strip() == "2 checked, 1 paid, 1 unchanged, 0 errors, 0 stored events applied"
     assert [_status(client, o) for o in orders] == ["paid", "pending_payment", "pending_payment"]
 
 
@@ -68,7 +68,7 @@ def test_reconcile_twice_changes_nothing_more(app, client, runner, recording, or
     runner.invoke(args=["payments", "reconcile"])
     again = runner.invoke(args=["payments", "reconcile"])
 
-    assert again.output.strip() == "0 checked, 0 paid, 0 unchanged, 0 errors"
+    assert again.output.strip() == "0 checked, 0 paid, 0 unchanged, 0 errors, 0 stored events applied"
     events = client.get(f"{API}/orders/{order['id']}", query_string={"token": order["access_token"]}).get_json()["events"]
     assert [e["to_status"] for e in events] == ["pending_payment", "paid"]
     assert events[-1]["cause"] == "reconciliation with Stripe"

@@ -272,3 +272,47 @@ def test_unhandled_event_type_is_stored_and_ignored(client, app, order):
     with app.app_context():
         assert db.session.scalar(select(StripeEvent.outcome)) == "ignored: customer.created is not handled"
     assert read(client, order)["status"] == "pending_payment"
+
+
+# ---------------------------------------------------------------- lost jobs
+
+
+def _age_event(app, event_id: str, minutes: int) -> None:
+    with app.app_context():
+        db.session.get(StripeEvent, event_id).received_at = utcnow() - timedelta(minutes=minutes)
+        db.session.commit()
+
+
+def test_an_event_whose_job_was_lost_is_applied_by_the_reconcile_sweep(client, app, runner, redis, shop, order):
+    """Redis down when the webhook came (the job never queued), or the job died for good: Stripe had
+    its 200 and will not send the event again; the reconcile job applies it, once."""
+    body = event_body("payment_intent.succeeded", order, event_id="evt_orphan")
+    assert deliver(client, app, body).status_code == 200
+    Queue("default", connection=redis).empty()  # the job is gone
+
+    assert runner.invoke(args=["payments", "reconcile"]).output.strip().endswith("0 stored events applied")  # too recent
+    _age_event(app, "evt_orphan", 6)
+    assert runner.invoke(args=["payments", "reconcile"]).output.strip().endswith("1 stored events applied")
+    assert runner.invoke(args=["payments", "reconcile"]).output.strip().endswith("0 stored events applied")
+
+    assert [e["to_status"] for e in read(client, order)["events"]] == ["pending_payment", "paid"]
+    assert stock(client, shop) == [(2, 0), (2, 0)]
+
+
+def test_a_redelivered_event_whose_job_failed_is_queued_again(client, app, redis, shop, order, monkeypatch):
+    """RQ keeps a failed job's id for a week; the redelivery must not be refused as a duplicate."""
+    body = event_body("payment_intent.succeeded", order, event_id="evt_failed")
+    deliver(client, app, body)
+    monkeypatch.setattr("workers.jobs.process_event", lambda event_id: 1 / 0)
+    worker = AppSimpleWorker(["default"], connection=redis, app=app)
+    worker.work(burst=True)
+    queue = Queue("default", connection=redis)
+    job = queue.fetch_job("stripe-event-evt_failed")
+    assert job.retries_left == 2  # the first of its retries is scheduled
+    job.cancel()  # as if its retries were used up
+    monkeypatch.undo()
+
+    deliver(client, app, body)
+    assert queue.count == 1
+    worker.work(burst=True)
+    assert read(client, order)["status"] == "paid"

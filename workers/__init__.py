@@ -21,6 +21,12 @@ class AppContextMixin:
             app = create_app()
         self.app = app
 
+    stop_requested = False  # by SIGTERM or SIGINT (python -m workers tells a stop from a quit by it)
+
+    def request_stop(self, signum, frame):
+        self.stop_requested = True
+        return super().request_stop(signum, frame)
+
     def perform_job(self, *args, **kwargs):
         with self.app.app_context():
             return super().perform_job(*args, **kwargs)

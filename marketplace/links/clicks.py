@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from psycopg.errors import UniqueViolation
-from redis.exceptions import ConnectionError as RedisConnectionError, ResponseError
+from redis.exceptions import ConnectionError as RedisConnectionError, ResponseError, TimeoutError as RedisTimeoutError
 from sqlalchemy import or_, select, text
 from sqlalchemy.exc import IntegrityError
 from ua_parser import parse as parse_user_agent
@@ -108,7 +108,7 @@ def record_click(link_id: int, visitor_id: str, user_agent: str, ip: str | None,
         return True
     except Exception:
         db.session.rollback()
-        log.exception("click on link %s not recorded", link_id, extra={"metric": "click_record_failures"})
+        log.exception("click on link %s not recorded", link_id, extra={"metric": "click_record_failures", "count": 1})
         return False
 
 
@@ -120,30 +120,44 @@ class ClickAppender:
     system calls and waiting saved per redirect: docs/benchmarks.md). Replies are read on later
     appends, once they have arrived: an error reply is logged and counted then. If the connection
     breaks, the click being sent and those whose replies were not read yet are logged and counted
-    as not recorded (some of them may have been), and the next append connects again. At exit
+    as not recorded (some of them may have been). Redis gets ``TIMEOUT_SECONDS`` to accept a
+    connection or take a click, and after a failure it is left alone for ``RETRY_SECONDS``: the
+    clicks meanwhile are counted as not recorded at once, so a hung Redis costs the redirect at most
+    one short wait a second per process, not a socket timeout per click. At exit
     (gunicorn recycling or stopping a worker), ``close`` waits for the replies still due. The
     trade-off: a worker killed outright (SIGKILL, out of memory, a crash) within about one Redis
     round trip of answering can lose the clicks Redis had not read yet, uncounted."""
+
+    TIMEOUT_SECONDS = 0.25
+    RETRY_SECONDS = 1.0
 
     def __init__(self, redis) -> None:
         self.redis = redis
         self._connection = None
         self._unconfirmed = 0
+        self._retry_at = 0.0
         self._lock = threading.Lock()  # one connection per process, whatever gunicorn's threads
 
     def append(self, entry: str) -> None:
         with self._lock:
+            if time.monotonic() < self._retry_at:
+                raise RedisConnectionError("Redis failed a moment ago; not tried again yet")
             sent = 0
             try:
                 if self._connection is None:
-                    self._connection = self.redis.connection_pool.make_connection()
+                    pool = self.redis.connection_pool
+                    self._connection = pool.connection_class(**{
+                        **pool.connection_kwargs, "socket_timeout": self.TIMEOUT_SECONDS,
+                        "socket_connect_timeout": self.TIMEOUT_SECONDS,
+                    })
                 self._connection.send_command("RPUSH", BUFFER_KEY, entry)
                 sent = 1
                 self._unconfirmed += 1
                 self._read_replies()
-            except RedisConnectionError:
+            except (RedisConnectionError, RedisTimeoutError):
                 unconfirmed, self._unconfirmed = self._unconfirmed - sent, 0
                 self._connection.disconnect()
+                self._retry_at = time.monotonic() + self.RETRY_SECONDS
                 if unconfirmed:
                     log.error("Redis connection lost: %d earlier clicks unconfirmed, perhaps not recorded", unconfirmed,
                               extra={"metric": "click_record_failures", "count": unconfirmed})
@@ -157,7 +171,7 @@ class ClickAppender:
                 return
             try:
                 self._read_replies(timeout=1)
-            except RedisConnectionError:
+            except (RedisConnectionError, RedisTimeoutError):
                 log.exception("%d clicks unconfirmed at exit, perhaps not recorded", self._unconfirmed,
                               extra={"metric": "click_record_failures", "count": self._unconfirmed})
             self._connection.disconnect()

@@ -101,8 +101,12 @@ def _intent(obj: Any) -> PaymentIntent:
 
 
 class StripeGateway:
-    def __init__(self, secret_key: str, webhook_secret: str, api_base: str | None = None):
-        options: dict[str, Any] = {"max_network_retries": 2}
+    def __init__(self, secret_key: str, webhook_secret: str, api_base: str | None = None, timeout: float = 8):
+        # The SDK waits 80 s for an answer by default: a slow Stripe would hold a web worker past
+        # gunicorn's 30 s timeout and get it killed mid-request. Three tries of ``timeout`` (8 s)
+        # plus the SDK's backoff stay under it; the caller then answers a 502 and nothing is lost
+        # (every call that changes something carries an idempotency key).
+        options: dict[str, Any] = {"max_network_retries": 2, "http_client": stripe.RequestsClient(timeout=timeout)}
         if api_base:
             options["base_addresses"] = {"api": api_base}
         self.client = stripe.StripeClient(secret_key, **options)
@@ -226,7 +230,7 @@ class StripeGateway:
 def init_app(app: Flask) -> None:
     cfg = app.config
     app.extensions["payment_gateway"] = StripeGateway(
-        cfg["STRIPE_SECRET_KEY"], cfg["STRIPE_WEBHOOK_SECRET"], cfg["STRIPE_API_BASE"]
+        cfg["STRIPE_SECRET_KEY"], cfg["STRIPE_WEBHOOK_SECRET"], cfg["STRIPE_API_BASE"], cfg["STRIPE_TIMEOUT_SECONDS"]
     )
 
 

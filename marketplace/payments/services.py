@@ -24,7 +24,7 @@ from marketplace.orders.models import TRANSITIONS, Order, OrderStatus
 from marketplace.payments.gateway import CardDeclined, PaymentProviderError, get_gateway
 from marketplace.payments.models import StripeEvent
 from marketplace.payouts.services import record_account_update
-from marketplace.queueing import enqueue_after_commit
+from marketplace.queueing import FOLLOW_UP_RETRY, enqueue_after_commit
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +79,10 @@ def receive_event(payload: bytes, signature_header: str | None) -> tuple[str, bo
         session.add(StripeEvent(id=event["id"], type=event["type"], payload=event))
     elif stored.processed_at is not None:
         return event["id"], False
-    # New, or stored but not processed yet (a lost job): (re)queue; the job is idempotent.
-    enqueue_after_commit(session, "workers.jobs.process_stripe_event", event["id"], job_id=f"stripe-event-{event['id']}")
+    # New, or stored but not processed yet (a lost job): (re)queue; the job is idempotent. Retried
+    # if it fails (the database restarting) or dies with its worker; apply_stored_events sweeps the rest.
+    enqueue_after_commit(session, "workers.jobs.process_stripe_event", event["id"], job_id=f"stripe-event-{event['id']}",
+                         retry=FOLLOW_UP_RETRY)
     try:
         session.commit()
     except IntegrityError:  # the same event, delivered twice at once: the other request stored it
@@ -116,9 +118,35 @@ def _apply(event_type: str, obj: dict[str, Any], cause: str) -> str:
     return f"ignored: {event_type} is not handled"
 
 
+def apply_stored_events(older_than: timedelta = timedelta(minutes=5)) -> int:
+    """Apply the events stored over ``older_than`` ago and still unprocessed: Stripe was answered,
+    so it will not send them again, but their job was never queued (Redis was down), failed for
+    good, or died with its worker. Returns how many were applied now."""
+    stale = db.session.scalars(
+        select(StripeEvent.id)
+        .where(StripeEvent.processed_at.is_(None), StripeEvent.received_at <= utcnow() - older_than)
+        .order_by(StripeEvent.received_at)
+    ).all()
+    db.session.rollback()
+    applied = 0
+    for event_id in stale:
+        try:
+            outcome = process_event(event_id)
+        except Exception:  # one event must not hold up the others; it stays for the next sweep
+            db.session.rollback()
+            log.exception("stripe event %s could not be applied by the sweep", event_id)
+            continue
+        if outcome is not None:
+            log.warning("stripe event %s applied by the sweep: its job never ran to the end", event_id)
+            applied += 1
+    return applied
+
+
 def reconcile(older_than: timedelta = timedelta(minutes=10), lookback: timedelta = timedelta(days=7)) -> dict[str, int]:
-    """Ask the provider about orders still waiting for a payment (or given up on) whose
-    webhook may never have come, and apply what it says. Safe to run at any time."""
+    """Apply stored events whose job was lost, then ask the provider about orders still waiting
+    for a payment (or given up on) whose webhook may never have come, and apply what it says.
+    Safe to run at any time."""
+    events = apply_stored_events(min(older_than, timedelta(minutes=5)))
     now = utcnow()
     candidates = db.session.scalars(
         select(Order.id).where(
@@ -145,4 +173,4 @@ def reconcile(older_than: timedelta = timedelta(minutes=10), lookback: timedelta
             counts["paid" if order.status == OrderStatus.PAID else "unchanged"] += 1
         else:
             counts["unchanged"] += 1
-    return counts
+    return counts | {"stored events applied": events}
