@@ -23,19 +23,35 @@ import time
 from collections import defaultdict
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import String, and_, case, cast, delete, func, literal, literal_column, null, select, true, union, union_all
 
 from marketplace.attribution.models import AttributionShare, OrderAttribution
+from marketplace.attribution.rules import MODELS
 from marketplace.commissions.models import CommissionLine, CommissionState
 from marketplace.commissions.services import Rates
 from marketplace.db import db, insert_rows, upsert
 from marketplace.links.clicks import ROLL_UP_WAKE_KEY, drain_lock
-from marketplace.links.models import Click
+from marketplace.catalog.models import Product
+from marketplace.links.models import Click, ShareLink
 from marketplace.money import allocate
 from marketplace.orders.models import Order, OrderLine, OrderStatus
 from marketplace.queueing import FOLLOW_UP_RETRY, coalesced_job_started, enqueue_after_commit
-from marketplace.reports.models import VARIANTS, ReportClickHour, ReportSale, ReportStaleOrder, ReportWatermark
+from marketplace.reports.models import (
+    ALL,
+    DIMS,
+    VARIANTS,
+    ReportBrandClickHour,
+    ReportClickHour,
+    ReportLinkBrand,
+    ReportLinkClicks,
+    ReportSale,
+    ReportSaleTotal,
+    ReportStaleOrder,
+    ReportWatermark,
+)
+from marketplace.reports.sketches import sketch_of, sketch_union
 from marketplace.reports.stale import REFRESH_JOB, WAKE_KEY
+from marketplace.storefronts.models import StorefrontItem
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +65,22 @@ LINE_COLUMNS = (  # what the rows and commissions.Rates read of a line
 )
 
 
+SPAN_FORMATS = {"hour": "%Y-%m-%d %H:00:00.000000", "day": "%Y-%m-%d 00:00:00.000000", "month": "%Y-%m-01 00:00:00.000000"}
+
+
+def postgresql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def span_start(unit: str, column):
+    """The UTC hour, day or month a timestamp falls in, as SQL (timestamps are stored in UTC)."""
+    if postgresql():
+        return func.date_trunc(literal_column(f"'{unit}'"), column, literal_column("'UTC'"))  # literals: GROUP BY matches
+    return func.strftime(SPAN_FORMATS[unit], column)
+
+
 def hour_of(column):
-    """The UTC hour a timestamp falls in, as SQL (timestamps are stored in UTC)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return func.date_trunc("hour", column)
-    return func.strftime("%Y-%m-%d %H:00:00.000000", column)
+    return span_start("hour", column)
 
 
 def shopper_key(email: str) -> str:
@@ -92,11 +119,15 @@ def refresh_stale(batch_size: int = BATCH_SIZE) -> int:
             return done
 
 
-def rebuild_sales(order_ids: list[int]) -> None:
-    """Replace these orders' ``report_sales`` rows, in the caller's transaction. Orders that are
-    not (or no longer) paid get none. The orders are read ``FOR SHARE``: a transaction changing
-    one of them (they all lock the order) commits first, and is what this reads."""
+def rebuild_sales(order_ids: list[int], totals: bool = True) -> None:
+    """Replace these orders' ``report_sales`` rows, and their part of ``report_sale_totals``
+    (unless ``totals`` is False: ``rebuild`` adds them all up at the end), in the caller's
+    transaction. Orders that are not (or no longer) paid get none. The orders are read ``FOR
+    SHARE``: a transaction changing one of them (they all lock the order) commits first, and is
+    what this reads."""
     session = db.session
+    if totals:
+        add_totals(ReportSale.order_id.in_(order_ids), -1)
     orders = {
         row.id: row
         for row in session.execute(
@@ -145,6 +176,8 @@ def rebuild_sales(order_ids: list[int]) -> None:
         }
         rows.extend(_line_rows(line, base, shares.get(line.id, []), models.get(line.order_id), ledger, rates))
     insert_rows(ReportSale.__table__, rows)
+    if totals:
+        add_totals(ReportSale.order_id.in_(list(orders)), 1)
 
 
 def _line_rows(line, base: dict, shares: list, model: str | None, ledger, rates) -> list[dict]:
@@ -179,6 +212,93 @@ def _line_rows(line, base: dict, shares: list, model: str | None, ledger, rates)
     return rows
 
 
+# ------------------------------------------------------------------ the sales totals
+
+
+def dim_key(dim: str):
+    """A grouping's key of a ``report_sales`` row (joined to its link), as text."""
+    return {
+        "influencer": cast(ReportSale.influencer_id, String),
+        "storefront": cast(ReportSale.storefront_id, String),
+        "product": cast(ReportSale.product_id, String),
+        "channel": case((ReportSale.link_id.is_(None), literal_column("'discount_code'")), else_=ShareLink.channel),
+        "campaign": ShareLink.campaign,
+    }[dim]
+
+
+def sale_sums() -> list:
+    """The columns of ``report_sale_totals`` as aggregates of ``report_sales`` rows."""
+    credited = ReportSale.influencer_id.is_not(None)
+    organic = ReportSale.influencer_id.is_(None)
+
+    def total(value, where):
+        return func.coalesce(func.sum(case((where, value), else_=0)), 0)
+
+    def orders(where):
+        return func.count(func.distinct(case((where, ReportSale.order_id))))
+
+    columns = []
+    for variant in VARIANTS:
+        of = lambda name, variant=variant: getattr(ReportSale, f"{variant}_{name}")  # noqa: E731
+        columns += [
+            orders(and_(credited, of("ppm") > 0)).label(f"{variant}_orders"),
+            total(of("units"), credited).label(f"{variant}_units"),
+            total(of("gross"), credited).label(f"{variant}_gross"),
+            total(of("refunds"), credited).label(f"{variant}_refunds"),
+        ]
+    columns.append(total(ReportSale.commissions, credited).label("credited_commissions"))
+    for model in MODELS:
+        revenue = getattr(ReportSale, f"{model}_gross") - getattr(ReportSale, f"{model}_refunds")
+        columns.append(total(revenue * ReportSale.rate_bps, credited).label(f"{model}_rate_revenue"))
+    return columns + [
+        func.count(func.distinct(ReportSale.order_id)).label("orders"),
+        orders(organic).label("organic_orders"),
+        total(ReportSale.credited_units, organic).label("organic_units"),
+        total(ReportSale.credited_gross, organic).label("organic_gross"),
+        total(ReportSale.credited_refunds, organic).label("organic_refunds"),
+    ]
+
+
+def _totals_of(where) -> list:
+    """The ``report_sale_totals`` rows of the ``report_sales`` rows matching ``where``."""
+    sums = sale_sums()
+    selects = [
+        select(ReportSale.brand_id, ReportSale.currency, literal(ALL).label("dim"), literal("hour").label("unit"),
+               span_start("hour", ReportSale.paid_at).label("start"), null().label("key"), *sums)
+        .where(where).group_by(ReportSale.brand_id, ReportSale.currency, span_start("hour", ReportSale.paid_at))
+    ]
+    for unit in ("day", "month"):
+        start = span_start(unit, ReportSale.paid_at)
+        for dim in DIMS:
+            statement = select(ReportSale.brand_id, ReportSale.currency, literal(dim), literal(unit), start,
+                               dim_key(dim), *sums)
+            if dim in ("channel", "campaign"):
+                statement = statement.outerjoin(ShareLink, ShareLink.id == ReportSale.link_id)
+            selects.append(statement.where(where, ReportSale.influencer_id.is_not(None))
+                           .group_by(ReportSale.brand_id, ReportSale.currency, start, dim_key(dim)))
+    return selects
+
+
+def add_totals(where, sign: int) -> None:
+    """Add (``sign`` 1) or take away (-1) the rows matching ``where`` to ``report_sale_totals``."""
+    rows = union_all(*_totals_of(where)).subquery()
+    table = ReportSaleTotal.__table__
+    keys = ["brand_id", "currency", "dim", "unit", "start", "key"]
+    sums = [name for name in table.c.keys() if name not in (*keys, "id")]
+    # (SQLite parses INSERT ... SELECT ... ON CONFLICT only with a WHERE.)
+    signed = select(*(rows.c[k] for k in keys), *(rows.c[n] * sign for n in sums)).where(true())
+    adding = upsert(table).from_select(keys + sums, signed)
+    db.session.execute(adding.on_conflict_do_update(
+        index_elements=keys, set_={name: table.c[name] + adding.excluded[name] for name in sums}
+    ))
+
+
+def rebuild_totals() -> None:
+    """``report_sale_totals`` from scratch, from ``report_sales``."""
+    db.session.execute(delete(ReportSaleTotal))
+    add_totals(literal(True), 1)
+
+
 # ------------------------------------------------------------------ the clicks rollup
 
 
@@ -200,7 +320,8 @@ def _roll_up_clicks_since_watermark() -> int:
     if upto is None or upto <= since:
         session.commit()
         return 0
-    new = (Click.id > since) & (Click.id <= upto)
+    _follow_curation(since)
+    new = and_(Click.id > since, Click.id <= upto)
     hour = hour_of(Click.occurred_at)
     counted = (
         select(hour.label("hour"), Click.link_id, func.count().label("clicks"))
@@ -211,6 +332,12 @@ def _roll_up_clicks_since_watermark() -> int:
     session.execute(adding.on_conflict_do_update(
         index_elements=["hour", "link_id"], set_={"clicks": ReportClickHour.clicks + adding.excluded.clicks}
     ))
+    for unit in ("day", "month"):
+        start = span_start(unit, Click.occurred_at)
+        _add_clicks(ReportLinkClicks, ["link_id", "unit", "start"], select(
+            Click.link_id, literal(unit), start, func.count(), sketch_of(Click.visitor_id)
+        ).where(new, Click.counted.is_(True)).group_by(Click.link_id, start))
+    _add_brand_hours(new)
     read = session.scalar(select(func.count()).where(new))
     session.execute(
         upsert(ReportWatermark).values(name=CLICKS_WATERMARK, value=upto)
@@ -218,6 +345,60 @@ def _roll_up_clicks_since_watermark() -> int:
     )
     session.commit()
     return read
+
+
+def _add_clicks(model, keys: list[str], rows) -> None:
+    """Upsert ``(*keys, clicks, visitors)`` rows into a click rollup: counts added, sketches united."""
+    adding = upsert(model).from_select([*keys, "clicks", "visitors"], rows)
+    db.session.execute(adding.on_conflict_do_update(index_elements=keys, set_={
+        "clicks": model.clicks + adding.excluded.clicks, "visitors": sketch_union(model.visitors, adding.excluded.visitors),
+    }))
+
+
+def _add_brand_hours(clicks) -> None:
+    """Add these clicks to ``report_brand_click_hours``, for the brands of ``report_link_brands``."""
+    hour = hour_of(Click.occurred_at)
+    _add_clicks(ReportBrandClickHour, ["brand_id", "hour"], select(
+        ReportLinkBrand.brand_id, hour, func.count(), sketch_of(Click.visitor_id)
+    ).join(ReportLinkBrand, ReportLinkBrand.link_id == Click.link_id)
+        .where(clicks, Click.counted.is_(True)).group_by(ReportLinkBrand.brand_id, hour))
+
+
+def link_brands():
+    """``(link_id, brand_id)`` of the links that lead to a brand's products: to one of them, or
+    to a collection that shows one (as curated now). A link to a whole storefront is no brand's."""
+    shown = (StorefrontItem.removed_at.is_(None), Product.id == StorefrontItem.product_id)
+    return union(
+        select(ShareLink.id.label("link_id"), Product.brand_id.label("brand_id"))
+        .join(StorefrontItem, StorefrontItem.id == ShareLink.storefront_item_id).join(Product, shown[1])
+        .where(shown[0]),
+        select(ShareLink.id, Product.brand_id)
+        .join(StorefrontItem, StorefrontItem.collection_id == ShareLink.collection_id).join(Product, shown[1])
+        .where(shown[0], ShareLink.storefront_item_id.is_(None)),
+    )
+
+
+def _follow_curation(since: int) -> None:
+    """Bring ``report_link_brands`` up to the links' brands as curated now. A brand that gains or
+    loses a link with clicks already rolled up is recounted from the raw clicks (a sketch cannot
+    take visitors away); a new link only joins its brands, from its first click on."""
+    session = db.session
+    now = set(session.execute(link_brands()).all())
+    kept = set(session.execute(select(ReportLinkBrand.link_id, ReportLinkBrand.brand_id)).all())
+    if now == kept:
+        return
+    changed = now ^ kept
+    clicked = set(session.scalars(
+        select(ReportClickHour.link_id).where(ReportClickHour.link_id.in_({link for link, _ in changed})).distinct()
+    ))
+    recount = {brand for link, brand in changed if link in clicked}
+    for link_id, brand_id in kept - now:
+        session.execute(delete(ReportLinkBrand).where(ReportLinkBrand.link_id == link_id, ReportLinkBrand.brand_id == brand_id))
+    insert_rows(ReportLinkBrand.__table__, [{"link_id": link, "brand_id": brand} for link, brand in sorted(now - kept)])
+    if recount:
+        log.info("recounting the clicks of brands %s (curation changed)", sorted(recount))
+        session.execute(delete(ReportBrandClickHour).where(ReportBrandClickHour.brand_id.in_(recount)))
+        _add_brand_hours(and_(ReportLinkBrand.brand_id.in_(recount), Click.id <= since))  # the clicks rolled up so far
 
 
 # ------------------------------------------------------------------ from scratch
@@ -231,10 +412,18 @@ def rebuild(batch_size: int = 5000) -> dict[str, int]:
     session.commit()
     order_ids = list(session.scalars(select(Order.id).where(Order.status.in_(SOLD)).order_by(Order.id)))
     for start in range(0, len(order_ids), batch_size):
-        rebuild_sales(order_ids[start:start + batch_size])
+        rebuild_sales(order_ids[start:start + batch_size], totals=False)
         session.commit()
+    rebuild_totals()
+    session.commit()
+    return {"orders": len(order_ids), "clicks": rebuild_clicks()}
+
+
+def rebuild_clicks() -> int:
+    """Empty the click rollups and roll every click up again; returns the clicks read."""
+    session = db.session
     with drain_lock(wait=True):
-        session.execute(delete(ReportClickHour))
+        for model in (ReportClickHour, ReportLinkClicks, ReportBrandClickHour, ReportLinkBrand):
+            session.execute(delete(model))
         session.execute(delete(ReportWatermark).where(ReportWatermark.name == CLICKS_WATERMARK))
-        clicks = _roll_up_clicks_since_watermark()
-    return {"orders": len(order_ids), "clicks": clicks}
+        return _roll_up_clicks_since_watermark()
