@@ -168,6 +168,30 @@ class ReportLinkBrand(Base):
     brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id"), primary_key=True, index=True)
 
 
+class ReportShopper(Base):
+    """One buyer of one brand in one currency (by ``shopper_key``), from their first purchase on:
+    the relationships report's cohorts (``cohorts.py``). Derived from the buyer's ``report_sales``
+    rows, recomputed whenever the rollup job replaces one of them."""
+
+    __tablename__ = "report_shoppers"
+    __table_args__ = (Index("ix_report_shoppers_brand_id_currency_first_at", "brand_id", "currency", "first_at"),)
+
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id"), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    shopper_key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    first_at: Mapped[datetime]
+    acquired_by: Mapped[int | None] = mapped_column(ForeignKey("influencer_profiles.id"))  # None: came on their own
+    orders: Mapped[int]
+    gross: Mapped[int] = mapped_column(MinorUnits)
+    refunds: Mapped[int] = mapped_column(MinorUnits)
+    first_purchase: Mapped[int] = mapped_column(MinorUnits)  # the first order's revenue
+    halo: Mapped[int] = mapped_column(MinorUnits)  # later revenue credited to no one
+    commissioned: Mapped[int] = mapped_column(MinorUnits)  # later revenue credited to someone
+    revenue_30d: Mapped[int] = mapped_column(MinorUnits)
+    revenue_90d: Mapped[int] = mapped_column(MinorUnits)
+    revenue_365d: Mapped[int] = mapped_column(MinorUnits)
+
+
 class ReportStaleOrder(Base):
     """An order whose report rows must be rebuilt (it was paid, attributed, refunded, or its
     commissions changed): written in the transaction that changed it, taken by the rollup job."""

@@ -49,6 +49,7 @@ from marketplace.reports.models import (
     ReportStaleOrder,
     ReportWatermark,
 )
+from marketplace.reports.cohorts import buyers_of, rebuild_shoppers, refresh_shoppers
 from marketplace.reports.sketches import sketch_of, sketch_union
 from marketplace.reports.stale import REFRESH_JOB, WAKE_KEY
 from marketplace.storefronts.models import StorefrontItem
@@ -120,14 +121,15 @@ def refresh_stale(batch_size: int = BATCH_SIZE) -> int:
 
 
 def rebuild_sales(order_ids: list[int], totals: bool = True) -> None:
-    """Replace these orders' ``report_sales`` rows, and their part of ``report_sale_totals``
-    (unless ``totals`` is False: ``rebuild`` adds them all up at the end), in the caller's
+    """Replace these orders' ``report_sales`` rows, their part of ``report_sale_totals`` and their
+    buyers' ``report_shoppers`` rows (unless ``totals`` is False: ``rebuild`` redoes both at the end), in the caller's
     transaction. Orders that are not (or no longer) paid get none. The orders are read ``FOR
     SHARE``: a transaction changing one of them (they all lock the order) commits first, and is
     what this reads."""
     session = db.session
     if totals:
         add_totals(ReportSale.order_id.in_(order_ids), -1)
+        buyers = buyers_of(ReportSale.order_id.in_(order_ids))
     orders = {
         row.id: row
         for row in session.execute(
@@ -138,6 +140,8 @@ def rebuild_sales(order_ids: list[int], totals: bool = True) -> None:
     }
     session.execute(delete(ReportSale).where(ReportSale.order_id.in_(order_ids)))
     if not orders:
+        if totals:
+            refresh_shoppers(buyers)
         return
     # Rows, not ORM objects: a batch reads about ten shares per line.
     lines = session.execute(
@@ -178,6 +182,7 @@ def rebuild_sales(order_ids: list[int], totals: bool = True) -> None:
     insert_rows(ReportSale.__table__, rows)
     if totals:
         add_totals(ReportSale.order_id.in_(list(orders)), 1)
+        refresh_shoppers(buyers | buyers_of(ReportSale.order_id.in_(list(orders))))
 
 
 def _line_rows(line, base: dict, shares: list, model: str | None, ledger, rates) -> list[dict]:
@@ -415,6 +420,7 @@ def rebuild(batch_size: int = 5000) -> dict[str, int]:
         rebuild_sales(order_ids[start:start + batch_size], totals=False)
         session.commit()
     rebuild_totals()
+    rebuild_shoppers()
     session.commit()
     return {"orders": len(order_ids), "clicks": rebuild_clicks()}
 

@@ -22,7 +22,7 @@ period) with every currency's totals beside it. Definitions (see docs/reports.md
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -38,6 +38,7 @@ from marketplace.db import db
 from marketplace.errors import Invalid, NotFound
 from marketplace.influencers.models import InfluencerProfile
 from marketplace.links.models import Click, ShareLink
+from marketplace.reports.cohorts import COHORT_DAYS, as_utc, cohort_sums, cohort_totals, shoppers
 from marketplace.reports.models import (
     ALL,
     ReportBrandClickHour,
@@ -57,7 +58,6 @@ LINK_GROUPS = ("channel", "campaign", "link")  # read from the sale's link
 # The rows that hold the stored credits' money: credited shares and organic lines (a line's other
 # rows are other models' touchpoints, zero here). Partial indexes cover exactly these.
 COUNTED = or_(ReportSale.credited_ppm > 0, ReportSale.influencer_id.is_(None))
-COHORT_DAYS = (30, 90, 365)
 ORGANIC = "organic"
 
 
@@ -187,17 +187,10 @@ def _visitors(links, p: Period, group_by: str) -> dict:
         hour = hour_of(Click.occurred_at)
         seen: dict = defaultdict(set)
         for moment, visitor in db.session.execute(select(hour, Click.visitor_id).where(*window).distinct()):
-            seen[p.bucket(_as_utc(moment), group_by)].add(visitor)
+            seen[p.bucket(as_utc(moment), group_by)].add(visitor)
         found = {bucket: len(visitors) for bucket, visitors in seen.items()}
     found[None] = total
     return found
-
-
-def _as_utc(moment) -> datetime:
-    """SQLite hands back the hours it computed as text."""
-    if isinstance(moment, str):
-        return datetime.fromisoformat(moment).replace(tzinfo=timezone.utc)
-    return moment
 
 
 def _measures(variant: str, commissions_from_ledger: bool):
@@ -231,7 +224,7 @@ def _sales(where, variants: list[str], group_by: str, p: Period, ledger: bool) -
         statement = statement.outerjoin(ShareLink, ShareLink.id == ReportSale.link_id)
     found: dict = {}
     for row in db.session.execute(statement.having(_any_share(variants))):
-        key_value = p.bucket(_as_utc(row[0]), group_by) if key is None else row[0]
+        key_value = p.bucket(as_utc(row[0]), group_by) if key is None else row[0]
         figures = found.setdefault(key_value, {variant: [0] * 5 for variant in variants})
         for index, variant in enumerate(variants):
             values = row[1 + 5 * index: 6 + 5 * index]
@@ -444,7 +437,7 @@ def _brand_sales(brand_id: int, p: Period, currency: str, variants: list[str], g
     found: dict = {}
     if group_by in TIME_GROUPS:
         for row in _sale_totals(brand_id, p, ALL, "hour", names, currency):
-            figures = found.setdefault(p.bucket(_as_utc(row["by"]), group_by), {v: [0] * 5 for v in variants})
+            figures = found.setdefault(p.bucket(as_utc(row["by"]), group_by), {v: [0] * 5 for v in variants})
             for variant in variants:
                 figures[variant] = [a + b for a, b in zip(figures[variant], _variant_figures(variant, row), strict=True)]
         # Estimated commissions: rounded down per hour here (an order lies in one hour).
@@ -507,7 +500,7 @@ def _brand_clicks(brand_id: int, links: list[int], p: Period, group_by: str, vis
         in_hours = (ReportBrandClickHour.brand_id == brand_id, ReportBrandClickHour.hour >= start, ReportBrandClickHour.hour < end)
         clicks: dict = defaultdict(int)
         for hour, count in db.session.execute(select(ReportBrandClickHour.hour, ReportBrandClickHour.clicks).where(*in_hours)):
-            clicks[p.bucket(_as_utc(hour), group_by)] += count
+            clicks[p.bucket(as_utc(hour), group_by)] += count
         if not with_sketches:
             return clicks, _visitors(links, p, group_by) if visitors else {}
         bucket = func.date_trunc(literal_column(f"'{group_by}'"), func.timezone(p.zone.key, ReportBrandClickHour.hour))
@@ -621,7 +614,7 @@ def revenue_by_day(user: User, brand_id: int, p: Period, currency: str | None, t
         select(hour, ReportSale.influencer_id, revenue).where(*where, ReportSale.credited_ppm > 0)
         .group_by(hour, ReportSale.influencer_id)
     ):
-        by_influencer[influencer_id][p.bucket(_as_utc(moment), "day")] += int(amount)
+        by_influencer[influencer_id][p.bucket(as_utc(moment), "day")] += int(amount)
     leaders = sorted(by_influencer, key=lambda i: (-sum(by_influencer[i].values()), i))[:top]
     days = [p.since + timedelta(days=n) for n in range((p.until - p.since).days)]
     handles = _labels("influencer", leaders)
@@ -639,23 +632,6 @@ def _period_view(p: Period) -> dict:
 # ------------------------------------------------------------------ relationships
 
 
-@dataclass
-class Shopper:
-    """One buyer of one brand, from their first purchase on."""
-
-    key: str
-    first_at: datetime
-    first_order: int
-    acquired_by: int | None = None  # the influencer with the biggest credit on the first order
-    orders: set[int] = field(default_factory=set)
-    gross: int = 0
-    refunds: int = 0
-    revenue_within: dict[int, int] = field(default_factory=lambda: dict.fromkeys(COHORT_DAYS, 0))
-    first_purchase: int = 0  # the first order's revenue
-    halo: int = 0  # later revenue no one was commissioned for
-    commissioned: int = 0  # later revenue credited to someone
-
-
 def _cohort_rows(where_cohort, p: Period):
     """Every sale row of the shoppers whose first purchase from the brand (all time) lies in the
     period: ``(brand, shopper, order, paid_at, influencer, credited ppm, gross, refunds)``."""
@@ -670,7 +646,7 @@ def _cohort_rows(where_cohort, p: Period):
         select(
             ReportSale.brand_id, ReportSale.shopper_key, ReportSale.order_id, ReportSale.paid_at,
             ReportSale.influencer_id, ReportSale.link_id, ReportSale.credited_ppm,
-            ReportSale.credited_gross, ReportSale.credited_refunds, firsts.c.first_at,
+            ReportSale.credited_gross, ReportSale.credited_refunds,
         )
         .join(firsts, and_(firsts.c.brand_id == ReportSale.brand_id, firsts.c.shopper_key == ReportSale.shopper_key))
         .where(*where_cohort)
@@ -678,58 +654,23 @@ def _cohort_rows(where_cohort, p: Period):
     ).all()
 
 
-def _shoppers(rows) -> list[tuple[int, Shopper]]:
-    """Per (brand, shopper): who brought them (the biggest credit on their first order), what
-    they bought, when, and what of it no one was commissioned for after that first order."""
-    shoppers: dict[tuple[int, str], Shopper] = {}
-    first_credit: dict[tuple[int, str], dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for row in rows:
-        pair = (row.brand_id, row.shopper_key)
-        shopper = shoppers.get(pair)
-        if shopper is None:
-            shopper = shoppers[pair] = Shopper(row.shopper_key, _as_utc(row.first_at), row.order_id)
-        paid_at = _as_utc(row.paid_at)
-        shopper.orders.add(row.order_id)
-        shopper.gross += row.credited_gross
-        shopper.refunds += row.credited_refunds
-        net = row.credited_gross - row.credited_refunds
-        for days in COHORT_DAYS:
-            if paid_at < shopper.first_at + timedelta(days=days):
-                shopper.revenue_within[days] += net
-        if row.order_id == shopper.first_order:
-            shopper.first_purchase += net
-            if row.influencer_id is not None and row.credited_ppm > 0:
-                first_credit[pair][row.influencer_id] += row.credited_gross
-        elif row.influencer_id is None:
-            shopper.halo += net
-        else:
-            shopper.commissioned += net
-    for pair, shopper in shoppers.items():
-        credits = first_credit.get(pair)
-        if credits:
-            shopper.acquired_by = min(credits, key=lambda influencer: (-credits[influencer], influencer))
-    return [(brand_id, shopper) for (brand_id, _), shopper in shoppers.items()]
-
-
-def _cohort_figures(shoppers: list[Shopper]) -> dict:
-    count = len(shoppers)
-    orders = sum(len(s.orders) for s in shoppers)
-    gross = sum(s.gross for s in shoppers)
-    refunds = sum(s.refunds for s in shoppers)
+def _cohort_figures(sums: dict) -> dict:
+    """A cohort's figures from its sums (``cohorts.cohort_sums``, or ``report_shoppers`` added up)."""
+    count = sums["shoppers"]
     figures = {
         "shoppers": count,
-        "repeat_purchase_rate": _ratio(sum(len(s.orders) >= 2 for s in shoppers), count),
-        "orders_per_shopper": _ratio(orders, count, 2),
-        "orders": orders,
-        "revenue": gross - refunds,
-        "refund_rate": _ratio(refunds, gross),
-        "halo_revenue": sum(s.halo for s in shoppers),
-        "later_commissioned_revenue": sum(s.commissioned for s in shoppers),
+        "repeat_purchase_rate": _ratio(sums["repeaters"], count),
+        "orders_per_shopper": _ratio(sums["orders"], count, 2),
+        "orders": sums["orders"],
+        "revenue": sums["gross"] - sums["refunds"],
+        "refund_rate": _ratio(sums["refunds"], sums["gross"]),
+        "halo_revenue": sums["halo"],
+        "later_commissioned_revenue": sums["commissioned"],
+        "first_purchase_revenue_per_shopper": _average(sums["first_purchase"], count),
     }
-    figures["first_purchase_revenue_per_shopper"] = _average(sum(s.first_purchase for s in shoppers), count)
     for days in COHORT_DAYS:
-        figures[f"revenue_{days}d"] = sum(s.revenue_within[days] for s in shoppers)
-        figures[f"revenue_{days}d_per_shopper"] = _average(figures[f"revenue_{days}d"], count)
+        figures[f"revenue_{days}d"] = sums[f"revenue_{days}d"]
+        figures[f"revenue_{days}d_per_shopper"] = _average(sums[f"revenue_{days}d"], count)
     return figures
 
 
@@ -738,15 +679,12 @@ def relationships_report(user: User, brand_id: int, p: Period, currency: str | N
     cohorts), beside those who came on their own; with each one's re-share reach and how their
     recommendations held up."""
     _, currency, currency_totals = _brand_scope(user, brand_id, p, currency)
-    rows = _cohort_rows([ReportSale.brand_id == brand_id, ReportSale.currency == currency, COUNTED], p)
-    by_influencer: dict[int | None, list[Shopper]] = defaultdict(list)
-    for _, shopper in _shoppers(rows):
-        by_influencer[shopper.acquired_by].append(shopper)
+    by_influencer = cohort_totals(brand_id, currency, p.start, p.end)
     influencers = sorted(k for k in by_influencer if k is not None)
     handles = _labels("influencer", influencers)
     reach = _network_reach(brand_id, p, currency)
     quality = _recommendation_quality(brand_id, p, currency)
-    ordered = sorted(influencers, key=lambda i: (-len(by_influencer[i]), i))
+    ordered = sorted(influencers, key=lambda i: (-by_influencer[i]["shoppers"], i))
     return {
         "brand_id": brand_id, **_period_view(p), "currency": currency, "currencies": currency_totals,
         "influencers": [
@@ -754,7 +692,7 @@ def relationships_report(user: User, brand_id: int, p: Period, currency: str | N
              "network": reach.get(i, _NO_REACH), "recommendations": quality.get(i, _NO_QUALITY)}
             for i in ordered
         ],
-        "organic": _cohort_figures(by_influencer.get(None, [])),
+        "organic": _cohort_figures(by_influencer.get(None) or cohort_sums([])),
     }
 
 
@@ -873,19 +811,19 @@ def my_relationships(user: User, p: Period) -> dict:
     influencer = _influencer_of(user)
     theirs = select(ReportSale.shopper_key).where(ReportSale.influencer_id == influencer.id, ReportSale.credited_ppm > 0)
     rows = _cohort_rows([ReportSale.shopper_key.in_(theirs), COUNTED], p)  # their buyers, at any brand: narrowed below
-    mine = [(brand_id, s) for brand_id, s in _shoppers(rows) if s.acquired_by == influencer.id]
+    mine = [(brand_id, s) for brand_id, s in shoppers(rows) if s.acquired_by == influencer.id]
     sharing = _sharing_shoppers({s.key for _, s in mine})
-    by_brand: dict[int, list[Shopper]] = defaultdict(list)
+    by_brand: dict[int, list] = defaultdict(list)
     for brand_id, shopper in mine:
         by_brand[brand_id].append(shopper)
     names = _labels("brand", by_brand)
     return {
         "influencer_id": influencer.id, **_period_view(p),
         "brands": [
-            {"brand_id": brand_id, "brand": names.get(brand_id), **_cohort_figures(shoppers),
-             "shared_shoppers": sorted(sharing[s.key] for s in shoppers if s.key in sharing),
-             "hidden_shoppers": sum(s.key not in sharing for s in shoppers)}
-            for brand_id, shoppers in sorted(by_brand.items())
+            {"brand_id": brand_id, "brand": names.get(brand_id), **_cohort_figures(cohort_sums(found)),
+             "shared_shoppers": sorted(sharing[s.key] for s in found if s.key in sharing),
+             "hidden_shoppers": sum(s.key not in sharing for s in found)}
+            for brand_id, found in sorted(by_brand.items())
         ],
     }
 
