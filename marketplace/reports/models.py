@@ -96,7 +96,8 @@ class ReportClickHour(Base):
 
 # report_sale_totals: report_sales added up per brand, currency and UTC span, for every variant.
 UNITS = ("hour", "day", "month")
-DIMS = ("influencer", "storefront", "product", "channel", "campaign")  # a key per grouping (day and month rows)
+# A key per grouping (day and month rows); "reshare": by influencer, the rows credited through re-shared links.
+DIMS = ("influencer", "storefront", "product", "channel", "campaign", "reshare")
 ALL = "all"  # hour rows: every row of the hour, organic included (totals, currencies, time groupings)
 VARIANT_SUMS = ("orders", "units", "gross", "refunds")
 ALL_SUMS = ("orders", "organic_orders", "organic_units", "organic_gross", "organic_refunds")

@@ -221,9 +221,10 @@ def _line_rows(line, base: dict, shares: list, model: str | None, ledger, rates)
 
 
 def dim_key(dim: str):
-    """A grouping's key of a ``report_sales`` row (joined to its link), as text."""
+    """A grouping's key of a ``report_sales`` row (joined to its link, ``with_link``), as text."""
     return {
         "influencer": cast(ReportSale.influencer_id, String),
+        "reshare": cast(ReportSale.influencer_id, String),
         "storefront": cast(ReportSale.storefront_id, String),
         "product": cast(ReportSale.product_id, String),
         "channel": case((ReportSale.link_id.is_(None), literal_column("'discount_code'")), else_=ShareLink.channel),
@@ -277,11 +278,19 @@ def _totals_of(where) -> list:
         for dim in DIMS:
             statement = select(ReportSale.brand_id, ReportSale.currency, literal(dim), literal(unit), start,
                                dim_key(dim), *sums)
-            if dim in ("channel", "campaign"):
-                statement = statement.outerjoin(ShareLink, ShareLink.id == ReportSale.link_id)
-            selects.append(statement.where(where, ReportSale.influencer_id.is_not(None))
+            selects.append(with_link(statement, dim).where(where, ReportSale.influencer_id.is_not(None))
                            .group_by(ReportSale.brand_id, ReportSale.currency, start, dim_key(dim)))
     return selects
+
+
+def with_link(statement, dim: str):
+    """The statement over ``report_sales`` joined to the rows' links where the grouping needs
+    them; ``reshare`` keeps the rows credited through a re-shared link (network reach)."""
+    if dim in ("channel", "campaign"):
+        return statement.outerjoin(ShareLink, ShareLink.id == ReportSale.link_id)
+    if dim == "reshare":
+        return statement.join(ShareLink, ShareLink.id == ReportSale.link_id).where(ShareLink.depth > 0)
+    return statement
 
 
 def add_totals(where, sign: int) -> None:

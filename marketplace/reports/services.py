@@ -47,7 +47,7 @@ from marketplace.reports.models import (
     ReportSale,
     ReportSaleTotal,
 )
-from marketplace.reports.rollups import dim_key, hour_of, link_brands, postgresql, sale_sums, shopper_key
+from marketplace.reports.rollups import dim_key, hour_of, link_brands, sale_sums, shopper_key, with_link
 from marketplace.reports.sketches import estimate, sketch_of, sketches, union_sketch
 from marketplace.storefronts.models import Storefront, StorefrontItem
 
@@ -382,7 +382,7 @@ def _hour_spans(start: datetime, end: datetime) -> tuple[tuple[datetime, datetim
 # ------------------------------------------------------------------ brand reports: sales
 
 SALE_FIGURES = ("orders", "units", "gross", "refunds")
-KEY_TYPES = {"influencer": int, "storefront": int, "product": int}
+KEY_TYPES = {"influencer": int, "storefront": int, "product": int, "reshare": int}
 
 
 def _variant_columns(variant: str) -> list[str]:
@@ -422,9 +422,7 @@ def _sale_totals(brand_id: int, p: Period, dim: str, by: str, names: list[str], 
             *([ReportSale.currency == currency] if currency is not None else []),
             *([ReportSale.influencer_id.is_not(None)] if dim != ALL else []),
         ).group_by(raw_group)
-        if dim in ("channel", "campaign"):
-            statement = statement.outerjoin(ShareLink, ShareLink.id == ReportSale.link_id)
-        parts.append(statement)
+        parts.append(with_link(statement, dim))
     rows = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
     statement = select(rows.c.by, *(func.sum(rows.c[name]).label(name) for name in names)).group_by(rows.c.by)
     return [row._asdict() for row in db.session.execute(statement)]
@@ -712,22 +710,14 @@ def _network_reach(brand_id: int, p: Period, currency: str) -> dict[int, dict]:
         .where(ShareLink.id.in_(reshares)).group_by(ShareLink.influencer_id)
     ):
         found[influencer_id] = dict(_NO_REACH, reshare_links=links, max_depth=depth)
-    for influencer_id, clicks in db.session.execute(
-        select(ShareLink.influencer_id, func.sum(ReportClickHour.clicks))
-        .join(ShareLink, ShareLink.id == ReportClickHour.link_id)
-        .where(ReportClickHour.link_id.in_(reshares), ReportClickHour.hour >= p.start, ReportClickHour.hour < p.end)
-        .group_by(ShareLink.influencer_id)
-    ):
-        found.setdefault(influencer_id, dict(_NO_REACH))["reshare_clicks"] = int(clicks)
-    for influencer_id, orders, revenue in db.session.execute(
-        select(ReportSale.influencer_id, func.count(func.distinct(ReportSale.order_id)),
-               func.sum(ReportSale.credited_gross - ReportSale.credited_refunds))
-        .join(ShareLink, ShareLink.id == ReportSale.link_id)
-        .where(ReportSale.brand_id == brand_id, ReportSale.currency == currency, ShareLink.depth > 0,
-               ReportSale.credited_ppm > 0, ReportSale.paid_at >= p.start, ReportSale.paid_at < p.end)
-        .group_by(ReportSale.influencer_id)
-    ):
-        found.setdefault(influencer_id, dict(_NO_REACH)).update(reshare_orders=orders, reshare_revenue=int(revenue))
+    clicks, _ = _brand_clicks(brand_id, reshares, p, "influencer", visitors=False)
+    for influencer_id, count in clicks.items():
+        found.setdefault(influencer_id, dict(_NO_REACH))["reshare_clicks"] = count
+    names = ["credited_orders", "credited_gross", "credited_refunds"]
+    for row in _sale_totals(brand_id, p, "reshare", "key", names, currency):
+        orders, gross, refunds = (int(row[name]) for name in names)
+        if orders:
+            found.setdefault(int(row["by"]), dict(_NO_REACH)).update(reshare_orders=orders, reshare_revenue=gross - refunds)
     return found
 
 
