@@ -418,6 +418,7 @@ def rollup_rows(app) -> dict:
         ReportLinkClicks,
         ReportSaleTotal,
         ReportShopper,
+        ReportShopperProduct,
     )
 
     with app.app_context():
@@ -429,7 +430,7 @@ def rollup_rows(app) -> dict:
             for row in db.session.execute(select(*keys, *(func.sum(c) for c in sums)).group_by(*keys))
         }
         found = {"totals": {k: v for k, v in summed.items() if any(v)}}
-        for model in (ReportShopper, ReportClickHour, ReportLinkClicks, ReportBrandClickHour, ReportLinkBrand):
+        for model in (ReportShopper, ReportShopperProduct, ReportClickHour, ReportLinkClicks, ReportBrandClickHour, ReportLinkBrand):
             columns = [c for c in model.__table__.c if c.name != "visitors"]
             found[model.__tablename__] = sorted(tuple(row) for row in db.session.execute(select(*columns)))
         return found

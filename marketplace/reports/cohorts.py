@@ -11,10 +11,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import delete, func, or_, select, tuple_
+from sqlalchemy import and_, delete, func, or_, select
 
 from marketplace.db import db, insert_rows
-from marketplace.reports.models import ReportSale, ReportShopper
+from marketplace.reports.models import ReportSale, ReportShopper, ReportShopperProduct
 
 COHORT_DAYS = (30, 90, 365)
 COUNTED = or_(ReportSale.credited_ppm > 0, ReportSale.influencer_id.is_(None))
@@ -83,48 +83,54 @@ def sale_rows(where):
     return db.session.execute(
         select(
             ReportSale.brand_id, ReportSale.currency, ReportSale.shopper_key, ReportSale.order_id, ReportSale.paid_at,
-            ReportSale.influencer_id, ReportSale.credited_ppm, ReportSale.credited_gross, ReportSale.credited_refunds,
+            ReportSale.product_id, ReportSale.influencer_id, ReportSale.credited_ppm, ReportSale.credited_gross, ReportSale.credited_refunds,
         )
         .where(where, COUNTED)
         .order_by(ReportSale.brand_id, ReportSale.shopper_key, ReportSale.paid_at, ReportSale.order_id)
     ).all()
 
 
-def buyers_of(where) -> set[tuple[int, str, str]]:
-    """(brand, currency, shopper) of the ``report_sales`` rows matching ``where``."""
-    return set(db.session.execute(
-        select(ReportSale.brand_id, ReportSale.currency, ReportSale.shopper_key).where(where).distinct()
-    ).all())
+def buyers_of(where) -> tuple[set[int], set[str]]:
+    """The brands and shopper keys of the ``report_sales`` rows matching ``where``."""
+    rows = db.session.execute(select(ReportSale.brand_id, ReportSale.shopper_key).where(where).distinct()).all()
+    return {brand_id for brand_id, _ in rows}, {key for _, key in rows}
 
 
-def refresh_shoppers(buyers: set[tuple[int, str, str]]) -> None:
-    """Recompute these buyers' ``report_shoppers`` rows from their ``report_sales`` rows."""
-    if not buyers:
+def refresh_shoppers(brands: set[int], keys: set[str]) -> None:
+    """Recompute the ``report_shoppers`` and ``report_shopper_products`` rows of these shoppers
+    at these brands from their ``report_sales`` rows. (Brands and keys apart, not pairs: each
+    list then reads through an index, and a few rows more are recomputed the same.)"""
+    if not keys:
         return
-    pair = tuple_(ReportSale.brand_id, ReportSale.currency, ReportSale.shopper_key)
-    db.session.execute(delete(ReportShopper).where(
-        tuple_(ReportShopper.brand_id, ReportShopper.currency, ReportShopper.shopper_key).in_(sorted(buyers))
-    ))
-    by_currency = defaultdict(list)
-    for row in sale_rows(pair.in_(sorted(buyers))):
-        by_currency[row.currency].append(row)
-    insert_rows(ReportShopper.__table__, [
-        shopper_row(brand_id, currency, shopper)
-        for currency, rows in by_currency.items() for brand_id, shopper in shoppers(rows)
-    ])
+    for model in (ReportShopper, ReportShopperProduct):
+        db.session.execute(delete(model).where(model.brand_id.in_(brands), model.shopper_key.in_(keys)))
+    _insert(sale_rows(and_(ReportSale.brand_id.in_(brands), ReportSale.shopper_key.in_(keys))))
 
 
 def rebuild_shoppers() -> None:
-    """``report_shoppers`` from scratch, a brand at a time."""
+    """``report_shoppers`` and ``report_shopper_products`` from scratch, a brand at a time."""
     session = db.session
     session.execute(delete(ReportShopper))
+    session.execute(delete(ReportShopperProduct))
     for brand_id in session.scalars(select(ReportSale.brand_id).distinct()):
-        by_currency = defaultdict(list)
-        for row in sale_rows(ReportSale.brand_id == brand_id):
-            by_currency[row.currency].append(row)
-        insert_rows(ReportShopper.__table__, [
-            shopper_row(brand_id, currency, shopper) for currency, rows in by_currency.items() for _, shopper in shoppers(rows)
-        ])
+        _insert(sale_rows(ReportSale.brand_id == brand_id))
+
+
+def _insert(rows) -> None:
+    """The rows of the buyers these (complete, ordered) sale rows belong to."""
+    by_currency = defaultdict(list)
+    orders = defaultdict(dict)  # (brand, currency, shopper, product) -> {order: paid_at}
+    for row in rows:
+        by_currency[row.currency].append(row)
+        orders[(row.brand_id, row.currency, row.shopper_key, row.product_id)][row.order_id] = row.paid_at
+    insert_rows(ReportShopper.__table__, [
+        shopper_row(brand_id, currency, shopper) for currency, found in by_currency.items() for brand_id, shopper in shoppers(found)
+    ])
+    insert_rows(ReportShopperProduct.__table__, [
+        {"brand_id": brand_id, "currency": currency, "shopper_key": key, "product_id": product_id,
+         "second_last_at": sorted(times.values())[-2] if len(times) > 1 else None}
+        for (brand_id, currency, key, product_id), times in orders.items()
+    ])
 
 
 def shopper_row(brand_id: int, currency: str, shopper: Shopper) -> dict:

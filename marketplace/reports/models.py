@@ -193,6 +193,20 @@ class ReportShopper(Base):
     revenue_365d: Mapped[int] = mapped_column(MinorUnits)
 
 
+class ReportShopperProduct(Base):
+    """One buyer's orders of one product of a brand, in one currency: whether they bought it
+    again since a given day (``second_last_at``, the time of their last order but one, is on
+    or after it). The relationships report's reorder rate; kept with ``report_shoppers``."""
+
+    __tablename__ = "report_shopper_products"
+
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id"), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    shopper_key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), primary_key=True)
+    second_last_at: Mapped[datetime | None]  # None: bought in one order
+
+
 class ReportStaleOrder(Base):
     """An order whose report rows must be rebuilt (it was paid, attributed, refunded, or its
     commissions changed): written in the transaction that changed it, taken by the rollup job."""

@@ -129,7 +129,7 @@ def rebuild_sales(order_ids: list[int], totals: bool = True) -> None:
     session = db.session
     if totals:
         add_totals(ReportSale.order_id.in_(order_ids), -1)
-        buyers = buyers_of(ReportSale.order_id.in_(order_ids))
+        brands, keys = buyers_of(ReportSale.order_id.in_(order_ids))
     orders = {
         row.id: row
         for row in session.execute(
@@ -141,7 +141,7 @@ def rebuild_sales(order_ids: list[int], totals: bool = True) -> None:
     session.execute(delete(ReportSale).where(ReportSale.order_id.in_(order_ids)))
     if not orders:
         if totals:
-            refresh_shoppers(buyers)
+            refresh_shoppers(brands, keys)
         return
     # Rows, not ORM objects: a batch reads about ten shares per line.
     lines = session.execute(
@@ -182,7 +182,7 @@ def rebuild_sales(order_ids: list[int], totals: bool = True) -> None:
     insert_rows(ReportSale.__table__, rows)
     if totals:
         add_totals(ReportSale.order_id.in_(list(orders)), 1)
-        refresh_shoppers(buyers | buyers_of(ReportSale.order_id.in_(list(orders))))
+        refresh_shoppers(brands | {row["brand_id"] for row in rows}, keys | {row["shopper_key"] for row in rows})
 
 
 def _line_rows(line, base: dict, shares: list, model: str | None, ledger, rates) -> list[dict]:
@@ -220,77 +220,82 @@ def _line_rows(line, base: dict, shares: list, model: str | None, ledger, rates)
 # ------------------------------------------------------------------ the sales totals
 
 
-def dim_key(dim: str):
-    """A grouping's key of a ``report_sales`` row (joined to its link, ``with_link``), as text."""
+def sale_rows(where):
+    """The ``report_sales`` rows matching ``where`` with what the totals read of their link
+    (channel, campaign, re-share depth)."""
+    return (
+        select(*ReportSale.__table__.c, ShareLink.channel, ShareLink.campaign, ShareLink.depth)
+        .outerjoin(ShareLink, ShareLink.id == ReportSale.link_id).where(where)
+    )
+
+
+def dim_key(dim: str, rows):
+    """A grouping's key of ``sale_rows``, as text; "reshare": the influencer, of re-shared links' rows."""
     return {
-        "influencer": cast(ReportSale.influencer_id, String),
-        "reshare": cast(ReportSale.influencer_id, String),
-        "storefront": cast(ReportSale.storefront_id, String),
-        "product": cast(ReportSale.product_id, String),
-        "channel": case((ReportSale.link_id.is_(None), literal_column("'discount_code'")), else_=ShareLink.channel),
-        "campaign": ShareLink.campaign,
+        "influencer": cast(rows.c.influencer_id, String),
+        "reshare": cast(rows.c.influencer_id, String),
+        "storefront": cast(rows.c.storefront_id, String),
+        "product": cast(rows.c.product_id, String),
+        "channel": case((rows.c.link_id.is_(None), literal_column("'discount_code'")), else_=rows.c.channel),
+        "campaign": rows.c.campaign,
     }[dim]
 
 
-def sale_sums() -> list:
-    """The columns of ``report_sale_totals`` as aggregates of ``report_sales`` rows."""
-    credited = ReportSale.influencer_id.is_not(None)
-    organic = ReportSale.influencer_id.is_(None)
+def dim_rows(dim: str, rows) -> list:
+    """The conditions on ``sale_rows`` of a grouping: credited rows (of re-shared links for "reshare")."""
+    return [rows.c.influencer_id.is_not(None), *([rows.c.depth > 0] if dim == "reshare" else [])]
+
+
+def sale_sums(rows) -> list:
+    """The columns of ``report_sale_totals`` as aggregates of ``sale_rows``."""
+    credited = rows.c.influencer_id.is_not(None)
+    organic = rows.c.influencer_id.is_(None)
 
     def total(value, where):
         return func.coalesce(func.sum(case((where, value), else_=0)), 0)
 
     def orders(where):
-        return func.count(func.distinct(case((where, ReportSale.order_id))))
+        return func.count(func.distinct(case((where, rows.c.order_id))))
 
     columns = []
     for variant in VARIANTS:
-        of = lambda name, variant=variant: getattr(ReportSale, f"{variant}_{name}")  # noqa: E731
+        of = lambda name, variant=variant: rows.c[f"{variant}_{name}"]  # noqa: E731
         columns += [
             orders(and_(credited, of("ppm") > 0)).label(f"{variant}_orders"),
             total(of("units"), credited).label(f"{variant}_units"),
             total(of("gross"), credited).label(f"{variant}_gross"),
             total(of("refunds"), credited).label(f"{variant}_refunds"),
         ]
-    columns.append(total(ReportSale.commissions, credited).label("credited_commissions"))
+    columns.append(total(rows.c.commissions, credited).label("credited_commissions"))
     for model in MODELS:
-        revenue = getattr(ReportSale, f"{model}_gross") - getattr(ReportSale, f"{model}_refunds")
-        columns.append(total(revenue * ReportSale.rate_bps, credited).label(f"{model}_rate_revenue"))
+        revenue = rows.c[f"{model}_gross"] - rows.c[f"{model}_refunds"]
+        columns.append(total(revenue * rows.c.rate_bps, credited).label(f"{model}_rate_revenue"))
     return columns + [
-        func.count(func.distinct(ReportSale.order_id)).label("orders"),
+        func.count(func.distinct(rows.c.order_id)).label("orders"),
         orders(organic).label("organic_orders"),
-        total(ReportSale.credited_units, organic).label("organic_units"),
-        total(ReportSale.credited_gross, organic).label("organic_gross"),
-        total(ReportSale.credited_refunds, organic).label("organic_refunds"),
+        total(rows.c.credited_units, organic).label("organic_units"),
+        total(rows.c.credited_gross, organic).label("organic_gross"),
+        total(rows.c.credited_refunds, organic).label("organic_refunds"),
     ]
 
 
 def _totals_of(where) -> list:
     """The ``report_sale_totals`` rows of the ``report_sales`` rows matching ``where``."""
-    sums = sale_sums()
+    rows = sale_rows(where).cte("sale_rows")  # read once for every span and grouping
+    sums = sale_sums(rows)
+    hour = span_start("hour", rows.c.paid_at)
     selects = [
-        select(ReportSale.brand_id, ReportSale.currency, literal(ALL).label("dim"), literal("hour").label("unit"),
-               span_start("hour", ReportSale.paid_at).label("start"), null().label("key"), *sums)
-        .where(where).group_by(ReportSale.brand_id, ReportSale.currency, span_start("hour", ReportSale.paid_at))
+        select(rows.c.brand_id, rows.c.currency, literal(ALL).label("dim"), literal("hour").label("unit"),
+               hour.label("start"), null().label("key"), *sums)
+        .group_by(rows.c.brand_id, rows.c.currency, hour)
     ]
     for unit in ("day", "month"):
-        start = span_start(unit, ReportSale.paid_at)
+        start = span_start(unit, rows.c.paid_at)
         for dim in DIMS:
-            statement = select(ReportSale.brand_id, ReportSale.currency, literal(dim), literal(unit), start,
-                               dim_key(dim), *sums)
-            selects.append(with_link(statement, dim).where(where, ReportSale.influencer_id.is_not(None))
-                           .group_by(ReportSale.brand_id, ReportSale.currency, start, dim_key(dim)))
+            key = dim_key(dim, rows)
+            selects.append(select(rows.c.brand_id, rows.c.currency, literal(dim), literal(unit), start, key, *sums)
+                           .where(*dim_rows(dim, rows)).group_by(rows.c.brand_id, rows.c.currency, start, key))
     return selects
-
-
-def with_link(statement, dim: str):
-    """The statement over ``report_sales`` joined to the rows' links where the grouping needs
-    them; ``reshare`` keeps the rows credited through a re-shared link (network reach)."""
-    if dim in ("channel", "campaign"):
-        return statement.outerjoin(ShareLink, ShareLink.id == ReportSale.link_id)
-    if dim == "reshare":
-        return statement.join(ShareLink, ShareLink.id == ReportSale.link_id).where(ShareLink.depth > 0)
-    return statement
 
 
 def add_totals(where, sign: int) -> None:

@@ -46,8 +46,9 @@ from marketplace.reports.models import (
     ReportLinkClicks,
     ReportSale,
     ReportSaleTotal,
+    ReportShopperProduct,
 )
-from marketplace.reports.rollups import dim_key, hour_of, link_brands, sale_sums, shopper_key, with_link
+from marketplace.reports.rollups import dim_key, dim_rows, hour_of, link_brands, sale_rows, sale_sums, shopper_key
 from marketplace.reports.sketches import estimate, sketch_of, sketches, union_sketch
 from marketplace.storefronts.models import Storefront, StorefrontItem
 
@@ -413,16 +414,14 @@ def _sale_totals(brand_id: int, p: Period, dim: str, by: str, names: list[str], 
     if currency is not None:
         where.append(totals.c.currency == currency)
     parts = [select(group.label("by"), *(totals.c[name] for name in names)).where(*where)]
-    raw_sums = {column.name: column for column in sale_sums()}
     for lo, hi in rest:
-        raw_group = {"key": dim_key(dim) if dim != ALL else null(), "hour": hour_of(ReportSale.paid_at),
-                     "currency": ReportSale.currency}[by]
-        statement = select(raw_group.label("by"), *(raw_sums[name] for name in names)).where(
-            ReportSale.brand_id == brand_id, ReportSale.paid_at >= lo, ReportSale.paid_at < hi,
-            *([ReportSale.currency == currency] if currency is not None else []),
-            *([ReportSale.influencer_id.is_not(None)] if dim != ALL else []),
-        ).group_by(raw_group)
-        parts.append(with_link(statement, dim))
+        raw = sale_rows(and_(ReportSale.brand_id == brand_id, ReportSale.paid_at >= lo, ReportSale.paid_at < hi,
+                             *([ReportSale.currency == currency] if currency is not None else []))).subquery()
+        sums = {column.name: column for column in sale_sums(raw)}
+        raw_group = {"key": dim_key(dim, raw) if dim != ALL else null(), "hour": hour_of(raw.c.paid_at),
+                     "currency": raw.c.currency}[by]
+        parts.append(select(raw_group.label("by"), *(sums[name] for name in names))
+                     .where(*(dim_rows(dim, raw) if dim != ALL else [])).group_by(raw_group))
     rows = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
     statement = select(rows.c.by, *(func.sum(rows.c[name]).label(name) for name in names)).group_by(rows.c.by)
     return [row._asdict() for row in db.session.execute(statement)]
@@ -725,32 +724,27 @@ def _recommendation_quality(brand_id: int, p: Period, currency: str) -> dict[int
     """For the brand's products each influencer sold in the period: the share of the gross
     refunded, and the reorder rate: the share of the (shopper, product) pairs they sold that
     the shopper bought in more than one order, from the period's start on, from anyone."""
-    in_period = (ReportSale.brand_id == brand_id, ReportSale.currency == currency, ReportSale.paid_at >= p.start, COUNTED)
-    pair = {"partition_by": [ReportSale.shopper_key, ReportSale.product_id]}
-    rows = select(  # each row, and whether its (shopper, product) pair spans more than one order
-        ReportSale.influencer_id, ReportSale.shopper_key, ReportSale.product_id, ReportSale.credited_ppm, ReportSale.paid_at,
-        case((func.min(ReportSale.order_id).over(**pair) != func.max(ReportSale.order_id).over(**pair), 1), else_=0)
-        .label("reordered"),
-    ).where(*in_period).subquery()
     sold = (
-        select(rows.c.influencer_id, rows.c.product_id, func.max(rows.c.reordered).label("reordered"))
-        .where(rows.c.credited_ppm > 0, rows.c.paid_at < p.end)
-        .group_by(rows.c.influencer_id, rows.c.shopper_key, rows.c.product_id)
-        .subquery()
+        select(ReportSale.influencer_id, ReportSale.shopper_key, ReportSale.product_id)
+        .where(ReportSale.brand_id == brand_id, ReportSale.currency == currency, ReportSale.paid_at >= p.start,
+               ReportSale.paid_at < p.end, ReportSale.credited_ppm > 0)
+        .distinct().subquery()
     )
+    pairs = ReportShopperProduct
+    reordered = func.count().filter(pairs.second_last_at >= p.start)
     found: dict[int, dict] = {}
-    for influencer_id, pairs, reorders, products in db.session.execute(
-        select(sold.c.influencer_id, func.count(), func.sum(sold.c.reordered), func.count(func.distinct(sold.c.product_id)))
+    for influencer_id, count, reorders, products in db.session.execute(
+        select(sold.c.influencer_id, func.count(), reordered, func.count(func.distinct(sold.c.product_id)))
+        .join(pairs, and_(pairs.brand_id == brand_id, pairs.currency == currency, pairs.shopper_key == sold.c.shopper_key,
+                          pairs.product_id == sold.c.product_id))
         .group_by(sold.c.influencer_id)
     ):
-        found[influencer_id] = dict(_NO_QUALITY, products=products, reorder_rate=_ratio(int(reorders or 0), pairs))
-    for influencer_id, units, gross, refunds in db.session.execute(
-        select(ReportSale.influencer_id, func.sum(ReportSale.credited_units),
-               func.sum(ReportSale.credited_gross), func.sum(ReportSale.credited_refunds))
-        .where(*in_period, ReportSale.paid_at < p.end, ReportSale.credited_ppm > 0)
-        .group_by(ReportSale.influencer_id)
-    ):
-        found.setdefault(influencer_id, dict(_NO_QUALITY)).update(units=int(units), refund_rate=_ratio(int(refunds), int(gross)))
+        found[influencer_id] = dict(_NO_QUALITY, products=products, reorder_rate=_ratio(reorders, count))
+    names = ["credited_orders", "credited_units", "credited_gross", "credited_refunds"]
+    for row in _sale_totals(brand_id, p, "influencer", "key", names, currency):
+        orders, units, gross, refunds = (int(row[name]) for name in names)
+        if orders:
+            found.setdefault(int(row["by"]), dict(_NO_QUALITY)).update(units=units, refund_rate=_ratio(refunds, gross))
     return found
 
 
