@@ -251,13 +251,15 @@ def token_of(app, user_id: int) -> str:
 def print_plans(app, brand_id: int, period: dict) -> None:
     from datetime import date
 
+    from sqlalchemy import select
+
     from marketplace.accounts.models import User
     from marketplace.db import db
     from marketplace.reports import services
 
     p = services.period(date.fromisoformat(period["from"]), date.fromisoformat(period["to"]))
     with app.app_context():
-        admin = db.session.scalar(db.select(User).where(User.email == "bench-admin@bench.example"))
+        admin = db.session.scalar(select(User).where(User.email == "bench-admin@bench.example"))
         for label, action in (
             ("attribution group_by=influencer", lambda: services.attribution_report(admin, brand_id, p, "influencer", None, None)),
             ("attribution group_by=day", lambda: services.attribution_report(admin, brand_id, p, "day", None, None)),
