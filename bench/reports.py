@@ -6,7 +6,9 @@
 The database comes from ``bench/reports_data.py`` (10 M clicks, 1 M orders, one year).
 
 1. ``flask db upgrade``; then, with ``--rebuild`` or when ``report_sales`` is empty, the rollups
-   are rebuilt from the raw tables as ``flask reports rebuild`` does (timed: orders/s, clicks/s).
+   are rebuilt from the raw tables as ``flask reports rebuild`` does (timed: orders/s, clicks/s);
+   with ``--derived``, only what is derived from ``report_sales`` and the clicks (totals,
+   shoppers, click rollups: after a change of their definitions), each step timed.
 2. The rollup job: the ``--stale`` most recent orders are marked stale, as a payment,
    attribution or refund marks them, and ``refresh_stale`` (the RQ job's body) rebuilds their
    rows: orders/s, against the issue's 1,000 orders/s.
@@ -14,8 +16,9 @@ The database comes from ``bench/reports_data.py`` (10 M clicks, 1 M orders, one 
    the fewest), ``--runs`` times after one warm-up, through the app in-process (WSGI test
    client, as an admin: routing, validation, serialization included, no network): median and
    slowest, against the issue's 300 ms median. Influencer reports for the top influencer too.
-4. ``--plans``: ``EXPLAIN (ANALYZE, BUFFERS)`` of every statement one attribution report
-   (``group_by=influencer``) and one relationships report send, for the biggest brand.
+4. ``--plans``: ``EXPLAIN (ANALYZE, BUFFERS)`` of every statement the attribution report
+   (``group_by=influencer`` and ``day``), the models report and the relationships report
+   send, for the biggest brand.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ BRAND_REPORTS = [
     *((f"attribution group_by={g}", "attribution", {"group_by": g})
       for g in ("influencer", "channel", "product", "storefront", "campaign", "day", "week", "month")),
     ("attribution model=linear", "attribution", {"model": "linear"}),
+    ("attribution group_by=influencer tz=America/New_York", "attribution", {"tz": "America/New_York"}),
+    ("attribution group_by=day tz=Asia/Kolkata", "attribution", {"group_by": "day", "tz": "Asia/Kolkata"}),
     ("attribution models (all five)", "attribution/models", {}),
     ("relationships", "relationships", {}),
     ("attribution/chart.svg", "attribution/chart.svg", {}),
@@ -56,6 +61,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--rebuild", action="store_true", help="rebuild the rollups even if they exist")
+    parser.add_argument("--derived", action="store_true", help="rebuild only the rollups derived from report_sales and clicks")
     parser.add_argument("--stale", type=int, default=20000, help="orders for the rollup job's throughput")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--plans", action="store_true")
@@ -128,6 +134,20 @@ def rebuild(app) -> None:
         f"({counts['orders'] / seconds:.0f} orders/s over the whole rebuild)")
 
 
+def rebuild_derived(app) -> None:
+    from marketplace.db import db
+    from marketplace.reports.cohorts import rebuild_shoppers
+    from marketplace.reports.rollups import rebuild_clicks, rebuild_totals
+
+    with app.app_context():
+        for name, step in (("report_sale_totals", rebuild_totals), ("report_shoppers", rebuild_shoppers),
+                           ("click rollups", rebuild_clicks)):
+            started = time.perf_counter()
+            step()
+            db.session.commit()
+            log(f"{name} rebuilt in {time.perf_counter() - started:.0f} s")
+
+
 def job_throughput(app, stale: int) -> float:
     from sqlalchemy import select
 
@@ -169,6 +189,8 @@ def main(argv=None) -> int:
         empty = db.session.scalar(select(func.count()).select_from(select(ReportSale.id).limit(1).subquery())) == 0
     if args.rebuild or empty:
         rebuild(app)
+    elif args.derived:
+        rebuild_derived(app)
     if args.stale:
         job_throughput(app, args.stale)
 
@@ -229,15 +251,19 @@ def token_of(app, user_id: int) -> str:
 def print_plans(app, brand_id: int, period: dict) -> None:
     from datetime import date
 
+    from sqlalchemy import select
+
     from marketplace.accounts.models import User
     from marketplace.db import db
     from marketplace.reports import services
 
     p = services.period(date.fromisoformat(period["from"]), date.fromisoformat(period["to"]))
     with app.app_context():
-        admin = db.session.scalar(db.select(User).where(User.email == "bench-admin@bench.example"))
+        admin = db.session.scalar(select(User).where(User.email == "bench-admin@bench.example"))
         for label, action in (
             ("attribution group_by=influencer", lambda: services.attribution_report(admin, brand_id, p, "influencer", None, None)),
+            ("attribution group_by=day", lambda: services.attribution_report(admin, brand_id, p, "day", None, None)),
+            ("attribution/models", lambda: services.models_report(admin, brand_id, p, "influencer", None)),
             ("relationships", lambda: services.relationships_report(admin, brand_id, p, None)),
         ):
             statements = capture(db.engine, action)

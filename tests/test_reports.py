@@ -11,14 +11,14 @@ import csv
 import io
 import itertools
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select, update
 
 from marketplace.attribution.models import AttributionCredit
 from marketplace.db import db
-from marketplace.links.models import Click
+from marketplace.links.models import Click, ShareLink
 from marketplace.money import allocate
 from marketplace.orders.models import Order, OrderLine
 from marketplace.reports.models import ReportSale, ReportStaleOrder
@@ -407,3 +407,79 @@ def test_a_deleted_account_leaves_orders_that_no_longer_link_to_each_other(app, 
     # Alice's two orders are two strangers now: no repeat buyer left in ana's cohort.
     assert figures(cohorts["ana"], "shoppers", "orders", "repeat_purchase_rate") == (2, 2, 0.0)
     assert report(client, story)["total"]["revenue"] == 16000  # the books keep the sales
+
+
+def rollup_rows(app) -> dict:
+    """Every derived table, as comparable rows (totals summed per span and key, zero rows left out)."""
+    from marketplace.reports.models import (
+        ReportBrandClickHour,
+        ReportClickHour,
+        ReportLinkBrand,
+        ReportLinkClicks,
+        ReportSaleTotal,
+        ReportShopper,
+        ReportShopperProduct,
+    )
+
+    with app.app_context():
+        totals = ReportSaleTotal.__table__
+        keys = [totals.c[name] for name in ("brand_id", "currency", "dim", "unit", "start", "key")]
+        sums = [c for c in totals.c if c.name not in {"id", *(k.name for k in keys)}]
+        summed = {
+            tuple(row[:6]): tuple(int(v) for v in row[6:])
+            for row in db.session.execute(select(*keys, *(func.sum(c) for c in sums)).group_by(*keys))
+        }
+        found = {"totals": {k: v for k, v in summed.items() if any(v)}}
+        for model in (ReportShopper, ReportShopperProduct, ReportClickHour, ReportLinkClicks, ReportBrandClickHour, ReportLinkBrand):
+            columns = [c for c in model.__table__.c if c.name != "visitors"]
+            found[model.__tablename__] = sorted(tuple(row) for row in db.session.execute(select(*columns)))
+        return found
+
+
+def test_the_rollups_kept_by_the_jobs_equal_a_rebuild_and_the_raw_clicks(app, client, shop, runner):
+    """Orders, refunds and clicks in random order, a curation change, then: every derived table
+    equals what ``flask reports rebuild`` makes of the raw tables, and unique visitors (sketches
+    on PostgreSQL) equal a distinct count of the raw clicks, in UTC and in a half-hour zone."""
+    from marketplace.reports import services
+    from marketplace.reports.rollups import roll_up_clicks
+    from marketplace.storefronts.models import StorefrontItem
+
+    rng = random.Random(11)
+    links = [shop["ana"]["link"], shop["cy"]["link"]]
+    for n in range(10):
+        order = buy(app, shopper(app), shop[rng.choice(["ana", "cy"])]["storefront"],
+                    [(shop[rng.choice(["p1", "p2"])], rng.randint(1, 2))], f"buyer{n % 4}@example.com",
+                    rng.sample(links, rng.randint(0, 2)))
+        if rng.random() < 0.3:
+            refund(client, order, shop["brand"], 1)
+    with app.app_context():  # ana's collection no longer shows the brand: her link's clicks leave its hours
+        item_id = db.session.scalar(select(StorefrontItem.id).where(StorefrontItem.collection_id.is_not(None)))
+    ana = shop["ana"]
+    assert client.delete(f"{API}/storefronts/{ana['storefront']['slug']}/items/{item_id}", headers=ana["actor"].headers).status_code == 204
+    shopper(app).get(f"/r/{shop['cy']['link']['code']}", headers=BROWSER)
+    with app.app_context():
+        refresh_stale()
+        roll_up_clicks()
+        cy_link = db.session.scalar(select(ShareLink.id).where(ShareLink.code == shop["cy"]["link"]["code"]))
+    kept = rollup_rows(app)
+    assert kept["report_link_brands"] == [(cy_link, shop["brand"]["id"])]
+
+    tokyo = {"tz": "Asia/Kolkata", "from": str(TODAY - timedelta(days=40)), "to": str(TODAY + timedelta(days=1))}
+    reports = {(group_by, tz): report(client, shop, group_by=group_by, **(tokyo if tz else {}))
+               for group_by in ("influencer", "day", "month", "campaign") for tz in (False, True)}
+    with app.app_context():
+        brand_links = services._brand_link_ids(shop["brand"]["id"])
+        for (group_by, tz), body in reports.items():
+            p = services.period(*(date.fromisoformat((tokyo if tz else PERIOD)[k]) for k in ("from", "to")),
+                                tokyo["tz"] if tz else "UTC")
+            exact = services._visitors(brand_links, p, group_by)
+            assert {row["key"]: row["unique_visitors"] for row in body["rows"] if row["clicks"]} == {
+                str(k): v for k, v in exact.items() if k is not None}, (group_by, tz)
+            assert body["total"]["unique_visitors"] == exact[None]
+            assert body["total"]["revenue"] == reports[("influencer", tz)]["total"]["revenue"]
+            assert body["attributed_total"]["clicks"] == reports[("influencer", tz)]["attributed_total"]["clicks"]
+
+    result = runner.invoke(args=["reports", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert rollup_rows(app) == kept
+    assert {key: report(client, shop, group_by=key[0], **(tokyo if key[1] else {})) for key in reports} == reports

@@ -45,6 +45,7 @@ class Click(Base):
         # The drain's repeat lookup by address (the same address hash and browser on the same
         # link, within the hour); its link_id prefix also serves per-link counts.
         Index("ix_clicks_link_id_ip_hash_browser_occurred_at", "link_id", "ip_hash", "browser", "occurred_at"),
+        Index("ix_clicks_occurred_at", "occurred_at"),  # reports: the clicks of a period's partial days
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, text
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, LargeBinary, String, Table, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.attribution.rules import MODELS
-from marketplace.db import Base, MinorUnits, utcnow
+from marketplace.db import Base, MinorUnits, UTCDateTime, utcnow
 
 # The stored credits (what the ledger commissioned), then each model's own view of the same lines.
 VARIANTS = ("credited", *MODELS)
@@ -92,6 +92,119 @@ class ReportClickHour(Base):
     clicks: Mapped[int]
 
     __table_args__ = (Index("ix_report_click_hours_link_id_hour", "link_id", "hour"),)
+
+
+# report_sale_totals: report_sales added up per brand, currency and UTC span, for every variant.
+UNITS = ("hour", "day", "month")
+# A key per grouping (day and month rows); "reshare": by influencer, the rows credited through re-shared links.
+DIMS = ("influencer", "storefront", "product", "channel", "campaign", "reshare")
+ALL = "all"  # hour rows: every row of the hour, organic included (totals, currencies, time groupings)
+VARIANT_SUMS = ("orders", "units", "gross", "refunds")
+ALL_SUMS = ("orders", "organic_orders", "organic_units", "organic_gross", "organic_refunds")
+
+
+def _sum_columns() -> list[Column]:
+    columns = [Column(f"{variant}_{name}", BigInteger, nullable=False) for variant in VARIANTS for name in VARIANT_SUMS]
+    columns.append(Column("credited_commissions", BigInteger, nullable=False))  # the ledger's
+    # Under a model: revenue × rate (basis points), exact; commissions are its sum / 10,000, rounded down.
+    columns.extend(Column(f"{model}_rate_revenue", BigInteger, nullable=False) for model in MODELS)
+    return columns + [Column(name, BigInteger, nullable=False) for name in ALL_SUMS]
+
+
+class ReportSaleTotal(Base):
+    """``report_sales`` added up: per hour over all of a brand's rows in a currency (``dim`` "all",
+    ``key`` None), and per day and per month over its credited rows by each grouping's key. Kept
+    in the transaction that replaces an order's rows (its old rows taken away, its new ones
+    added), so they always equal the sums of ``report_sales``. Distinct orders add up across
+    spans: an order is paid at one moment. The sums of an order's credited rows count for a key
+    under a variant when one of them has a share there."""
+
+    __table__ = Table(
+        "report_sale_totals", Base.metadata,
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+        Column("brand_id", ForeignKey("brands.id"), nullable=False),
+        Column("currency", String(3), nullable=False),
+        Column("dim", String(10), nullable=False),
+        Column("unit", String(5), nullable=False),
+        Column("start", UTCDateTime(), nullable=False),
+        Column("key", String(100)),  # the grouping's key as text; None: none (campaign) or "all"
+        *_sum_columns(),
+        Index("ix_report_sale_totals_span", "brand_id", "currency", "dim", "unit", "start", "key", unique=True,
+              postgresql_nulls_not_distinct=True),
+    )
+
+
+class ReportLinkClicks(Base):
+    """Counted clicks per link and UTC day or month, with a HyperLogLog sketch of their visitors
+    (PostgreSQL with the ``hll`` extension; None elsewhere). The groupings of brand reports."""
+
+    __tablename__ = "report_link_clicks"
+
+    link_id: Mapped[int] = mapped_column(ForeignKey("share_links.id"), primary_key=True)
+    unit: Mapped[str] = mapped_column(String(5), primary_key=True)
+    start: Mapped[datetime] = mapped_column(primary_key=True)
+    clicks: Mapped[int]
+    visitors: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class ReportBrandClickHour(Base):
+    """Counted clicks on a brand's links per UTC hour, with a sketch of their visitors: the time
+    groupings and totals of brand reports. Which links are the brand's is in ``report_link_brands``."""
+
+    __tablename__ = "report_brand_click_hours"
+
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id"), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(primary_key=True)
+    clicks: Mapped[int]
+    visitors: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class ReportLinkBrand(Base):
+    """The links whose clicks ``report_brand_click_hours`` counts for a brand (as curated when the
+    click rollup last ran; a change of curation makes it recount the brand)."""
+
+    __tablename__ = "report_link_brands"
+
+    link_id: Mapped[int] = mapped_column(ForeignKey("share_links.id"), primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id"), primary_key=True, index=True)
+
+
+class ReportShopper(Base):
+    """One buyer of one brand in one currency (by ``shopper_key``), from their first purchase on:
+    the relationships report's cohorts (``cohorts.py``). Derived from the buyer's ``report_sales``
+    rows, recomputed whenever the rollup job replaces one of them."""
+
+    __tablename__ = "report_shoppers"
+    __table_args__ = (Index("ix_report_shoppers_brand_id_currency_first_at", "brand_id", "currency", "first_at"),)
+
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id"), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    shopper_key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    first_at: Mapped[datetime]
+    acquired_by: Mapped[int | None] = mapped_column(ForeignKey("influencer_profiles.id"))  # None: came on their own
+    orders: Mapped[int]
+    gross: Mapped[int] = mapped_column(MinorUnits)
+    refunds: Mapped[int] = mapped_column(MinorUnits)
+    first_purchase: Mapped[int] = mapped_column(MinorUnits)  # the first order's revenue
+    halo: Mapped[int] = mapped_column(MinorUnits)  # later revenue credited to no one
+    commissioned: Mapped[int] = mapped_column(MinorUnits)  # later revenue credited to someone
+    revenue_30d: Mapped[int] = mapped_column(MinorUnits)
+    revenue_90d: Mapped[int] = mapped_column(MinorUnits)
+    revenue_365d: Mapped[int] = mapped_column(MinorUnits)
+
+
+class ReportShopperProduct(Base):
+    """One buyer's orders of one product of a brand, in one currency: whether they bought it
+    again since a given day (``second_last_at``, the time of their last order but one, is on
+    or after it). The relationships report's reorder rate; kept with ``report_shoppers``."""
+
+    __tablename__ = "report_shopper_products"
+
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id"), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    shopper_key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), primary_key=True)
+    second_last_at: Mapped[datetime | None]  # None: bought in one order
 
 
 class ReportStaleOrder(Base):

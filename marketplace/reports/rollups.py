@@ -23,19 +23,36 @@ import time
 from collections import defaultdict
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import String, and_, case, cast, delete, func, literal, literal_column, null, select, text, true, union, union_all
 
 from marketplace.attribution.models import AttributionShare, OrderAttribution
+from marketplace.attribution.rules import MODELS
 from marketplace.commissions.models import CommissionLine, CommissionState
 from marketplace.commissions.services import Rates
 from marketplace.db import db, insert_rows, upsert
 from marketplace.links.clicks import ROLL_UP_WAKE_KEY, drain_lock
-from marketplace.links.models import Click
+from marketplace.catalog.models import Product
+from marketplace.links.models import Click, ShareLink
 from marketplace.money import allocate
 from marketplace.orders.models import Order, OrderLine, OrderStatus
 from marketplace.queueing import FOLLOW_UP_RETRY, coalesced_job_started, enqueue_after_commit
-from marketplace.reports.models import VARIANTS, ReportClickHour, ReportSale, ReportStaleOrder, ReportWatermark
+from marketplace.reports.models import (
+    ALL,
+    DIMS,
+    VARIANTS,
+    ReportBrandClickHour,
+    ReportClickHour,
+    ReportLinkBrand,
+    ReportLinkClicks,
+    ReportSale,
+    ReportSaleTotal,
+    ReportStaleOrder,
+    ReportWatermark,
+)
+from marketplace.reports.cohorts import buyers_of, rebuild_shoppers, refresh_shoppers
+from marketplace.reports.sketches import sketch_of, sketch_union
 from marketplace.reports.stale import REFRESH_JOB, WAKE_KEY
+from marketplace.storefronts.models import StorefrontItem
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +66,22 @@ LINE_COLUMNS = (  # what the rows and commissions.Rates read of a line
 )
 
 
+SPAN_FORMATS = {"hour": "%Y-%m-%d %H:00:00.000000", "day": "%Y-%m-%d 00:00:00.000000", "month": "%Y-%m-01 00:00:00.000000"}
+
+
+def postgresql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def span_start(unit: str, column):
+    """The UTC hour, day or month a timestamp falls in, as SQL (timestamps are stored in UTC)."""
+    if postgresql():
+        return func.date_trunc(literal_column(f"'{unit}'"), column, literal_column("'UTC'"))  # literals: GROUP BY matches
+    return func.strftime(SPAN_FORMATS[unit], column)
+
+
 def hour_of(column):
-    """The UTC hour a timestamp falls in, as SQL (timestamps are stored in UTC)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return func.date_trunc("hour", column)
-    return func.strftime("%Y-%m-%d %H:00:00.000000", column)
+    return span_start("hour", column)
 
 
 def shopper_key(email: str) -> str:
@@ -92,11 +120,16 @@ def refresh_stale(batch_size: int = BATCH_SIZE) -> int:
             return done
 
 
-def rebuild_sales(order_ids: list[int]) -> None:
-    """Replace these orders' ``report_sales`` rows, in the caller's transaction. Orders that are
-    not (or no longer) paid get none. The orders are read ``FOR SHARE``: a transaction changing
-    one of them (they all lock the order) commits first, and is what this reads."""
+def rebuild_sales(order_ids: list[int], totals: bool = True) -> None:
+    """Replace these orders' ``report_sales`` rows, their part of ``report_sale_totals`` and their
+    buyers' ``report_shoppers`` rows (unless ``totals`` is False: ``rebuild`` redoes both at the end), in the caller's
+    transaction. Orders that are not (or no longer) paid get none. The orders are read ``FOR
+    SHARE``: a transaction changing one of them (they all lock the order) commits first, and is
+    what this reads."""
     session = db.session
+    if totals:
+        add_totals(ReportSale.order_id.in_(order_ids), -1)
+        brands, keys = buyers_of(ReportSale.order_id.in_(order_ids))
     orders = {
         row.id: row
         for row in session.execute(
@@ -107,6 +140,8 @@ def rebuild_sales(order_ids: list[int]) -> None:
     }
     session.execute(delete(ReportSale).where(ReportSale.order_id.in_(order_ids)))
     if not orders:
+        if totals:
+            refresh_shoppers(brands, keys)
         return
     # Rows, not ORM objects: a batch reads about ten shares per line.
     lines = session.execute(
@@ -145,6 +180,9 @@ def rebuild_sales(order_ids: list[int]) -> None:
         }
         rows.extend(_line_rows(line, base, shares.get(line.id, []), models.get(line.order_id), ledger, rates))
     insert_rows(ReportSale.__table__, rows)
+    if totals:
+        add_totals(ReportSale.order_id.in_(list(orders)), 1)
+        refresh_shoppers(brands | {row["brand_id"] for row in rows}, keys | {row["shopper_key"] for row in rows})
 
 
 def _line_rows(line, base: dict, shares: list, model: str | None, ledger, rates) -> list[dict]:
@@ -179,6 +217,112 @@ def _line_rows(line, base: dict, shares: list, model: str | None, ledger, rates)
     return rows
 
 
+# ------------------------------------------------------------------ the sales totals
+
+
+def sale_rows(where):
+    """The ``report_sales`` rows matching ``where`` with what the totals read of their link
+    (channel, campaign, re-share depth)."""
+    return (
+        select(*ReportSale.__table__.c, ShareLink.channel, ShareLink.campaign, ShareLink.depth)
+        .outerjoin(ShareLink, ShareLink.id == ReportSale.link_id).where(where)
+    )
+
+
+def dim_key(dim: str, rows):
+    """A grouping's key of ``sale_rows``, as text; "reshare": the influencer, of re-shared links' rows."""
+    return {
+        "influencer": cast(rows.c.influencer_id, String),
+        "reshare": cast(rows.c.influencer_id, String),
+        "storefront": cast(rows.c.storefront_id, String),
+        "product": cast(rows.c.product_id, String),
+        "channel": case((rows.c.link_id.is_(None), literal_column("'discount_code'")), else_=rows.c.channel),
+        "campaign": rows.c.campaign,
+    }[dim]
+
+
+def dim_rows(dim: str, rows) -> list:
+    """The conditions on ``sale_rows`` of a grouping: credited rows (of re-shared links for "reshare")."""
+    return [rows.c.influencer_id.is_not(None), *([rows.c.depth > 0] if dim == "reshare" else [])]
+
+
+def sale_sums(rows) -> list:
+    """The columns of ``report_sale_totals`` as aggregates of ``sale_rows``."""
+    credited = rows.c.influencer_id.is_not(None)
+    organic = rows.c.influencer_id.is_(None)
+
+    def total(value, where):
+        return func.coalesce(func.sum(case((where, value), else_=0)), 0)
+
+    def orders(where):
+        return func.count(func.distinct(case((where, rows.c.order_id))))
+
+    columns = []
+    for variant in VARIANTS:
+        of = lambda name, variant=variant: rows.c[f"{variant}_{name}"]  # noqa: E731
+        columns += [
+            orders(and_(credited, of("ppm") > 0)).label(f"{variant}_orders"),
+            total(of("units"), credited).label(f"{variant}_units"),
+            total(of("gross"), credited).label(f"{variant}_gross"),
+            total(of("refunds"), credited).label(f"{variant}_refunds"),
+        ]
+    columns.append(total(rows.c.commissions, credited).label("credited_commissions"))
+    for model in MODELS:
+        revenue = rows.c[f"{model}_gross"] - rows.c[f"{model}_refunds"]
+        columns.append(total(revenue * rows.c.rate_bps, credited).label(f"{model}_rate_revenue"))
+    return columns + [
+        func.count(func.distinct(rows.c.order_id)).label("orders"),
+        orders(organic).label("organic_orders"),
+        total(rows.c.credited_units, organic).label("organic_units"),
+        total(rows.c.credited_gross, organic).label("organic_gross"),
+        total(rows.c.credited_refunds, organic).label("organic_refunds"),
+    ]
+
+
+def _totals_of(where) -> list:
+    """The ``report_sale_totals`` rows of the ``report_sales`` rows matching ``where``."""
+    rows = sale_rows(where).cte("sale_rows")  # read once for every span and grouping
+    sums = sale_sums(rows)
+    hour = span_start("hour", rows.c.paid_at)
+    selects = [
+        select(rows.c.brand_id, rows.c.currency, literal(ALL).label("dim"), literal("hour").label("unit"),
+               hour.label("start"), null().label("key"), *sums)
+        .group_by(rows.c.brand_id, rows.c.currency, hour)
+    ]
+    for unit in ("day", "month"):
+        start = span_start(unit, rows.c.paid_at)
+        for dim in DIMS:
+            key = dim_key(dim, rows)
+            selects.append(select(rows.c.brand_id, rows.c.currency, literal(dim), literal(unit), start, key, *sums)
+                           .where(*dim_rows(dim, rows)).group_by(rows.c.brand_id, rows.c.currency, start, key))
+    return selects
+
+
+def add_totals(where, sign: int) -> None:
+    """Add (``sign`` 1) or take away (-1) the rows matching ``where`` to ``report_sale_totals``."""
+    rows = union_all(*_totals_of(where)).subquery()
+    table = ReportSaleTotal.__table__
+    keys = ["brand_id", "currency", "dim", "unit", "start", "key"]
+    sums = [name for name in table.c.keys() if name not in (*keys, "id")]
+    # (SQLite parses INSERT ... SELECT ... ON CONFLICT only with a WHERE.)
+    signed = select(*(rows.c[k] for k in keys), *(rows.c[n] * sign for n in sums)).where(true())
+    adding = upsert(table).from_select(keys + sums, signed)
+    db.session.execute(adding.on_conflict_do_update(
+        index_elements=keys, set_={name: table.c[name] + adding.excluded[name] for name in sums}
+    ))
+
+
+def rebuild_totals() -> None:
+    """``report_sale_totals`` from scratch, from ``report_sales``, a brand at a time (its rows
+    sorted in memory: a year of the biggest brand is about 2.5 M rows)."""
+    session = db.session
+    session.execute(delete(ReportSaleTotal))
+    if postgresql():
+        session.execute(text("SET LOCAL work_mem = '512MB'"))
+    for brand_id in list(session.scalars(select(ReportSale.brand_id).distinct())):
+        add_totals(ReportSale.brand_id == brand_id, 1)
+
+
 # ------------------------------------------------------------------ the clicks rollup
 
 
@@ -200,7 +344,8 @@ def _roll_up_clicks_since_watermark() -> int:
     if upto is None or upto <= since:
         session.commit()
         return 0
-    new = (Click.id > since) & (Click.id <= upto)
+    _follow_curation(since)
+    new = and_(Click.id > since, Click.id <= upto)
     hour = hour_of(Click.occurred_at)
     counted = (
         select(hour.label("hour"), Click.link_id, func.count().label("clicks"))
@@ -211,6 +356,12 @@ def _roll_up_clicks_since_watermark() -> int:
     session.execute(adding.on_conflict_do_update(
         index_elements=["hour", "link_id"], set_={"clicks": ReportClickHour.clicks + adding.excluded.clicks}
     ))
+    for unit in ("day", "month"):
+        start = span_start(unit, Click.occurred_at)
+        _add_clicks(ReportLinkClicks, ["link_id", "unit", "start"], select(
+            Click.link_id, literal(unit), start, func.count(), sketch_of(Click.visitor_id)
+        ).where(new, Click.counted.is_(True)).group_by(Click.link_id, start))
+    _add_brand_hours(new)
     read = session.scalar(select(func.count()).where(new))
     session.execute(
         upsert(ReportWatermark).values(name=CLICKS_WATERMARK, value=upto)
@@ -218,6 +369,60 @@ def _roll_up_clicks_since_watermark() -> int:
     )
     session.commit()
     return read
+
+
+def _add_clicks(model, keys: list[str], rows) -> None:
+    """Upsert ``(*keys, clicks, visitors)`` rows into a click rollup: counts added, sketches united."""
+    adding = upsert(model).from_select([*keys, "clicks", "visitors"], rows)
+    db.session.execute(adding.on_conflict_do_update(index_elements=keys, set_={
+        "clicks": model.clicks + adding.excluded.clicks, "visitors": sketch_union(model.visitors, adding.excluded.visitors),
+    }))
+
+
+def _add_brand_hours(clicks) -> None:
+    """Add these clicks to ``report_brand_click_hours``, for the brands of ``report_link_brands``."""
+    hour = hour_of(Click.occurred_at)
+    _add_clicks(ReportBrandClickHour, ["brand_id", "hour"], select(
+        ReportLinkBrand.brand_id, hour, func.count(), sketch_of(Click.visitor_id)
+    ).join(ReportLinkBrand, ReportLinkBrand.link_id == Click.link_id)
+        .where(clicks, Click.counted.is_(True)).group_by(ReportLinkBrand.brand_id, hour))
+
+
+def link_brands():
+    """``(link_id, brand_id)`` of the links that lead to a brand's products: to one of them, or
+    to a collection that shows one (as curated now). A link to a whole storefront is no brand's."""
+    shown = (StorefrontItem.removed_at.is_(None), Product.id == StorefrontItem.product_id)
+    return union(
+        select(ShareLink.id.label("link_id"), Product.brand_id.label("brand_id"))
+        .join(StorefrontItem, StorefrontItem.id == ShareLink.storefront_item_id).join(Product, shown[1])
+        .where(shown[0]),
+        select(ShareLink.id, Product.brand_id)
+        .join(StorefrontItem, StorefrontItem.collection_id == ShareLink.collection_id).join(Product, shown[1])
+        .where(shown[0], ShareLink.storefront_item_id.is_(None)),
+    )
+
+
+def _follow_curation(since: int) -> None:
+    """Bring ``report_link_brands`` up to the links' brands as curated now. A brand that gains or
+    loses a link with clicks already rolled up is recounted from the raw clicks (a sketch cannot
+    take visitors away); a new link only joins its brands, from its first click on."""
+    session = db.session
+    now = set(session.execute(link_brands()).all())
+    kept = set(session.execute(select(ReportLinkBrand.link_id, ReportLinkBrand.brand_id)).all())
+    if now == kept:
+        return
+    changed = now ^ kept
+    clicked = set(session.scalars(
+        select(ReportClickHour.link_id).where(ReportClickHour.link_id.in_({link for link, _ in changed})).distinct()
+    ))
+    recount = {brand for link, brand in changed if link in clicked}
+    for link_id, brand_id in kept - now:
+        session.execute(delete(ReportLinkBrand).where(ReportLinkBrand.link_id == link_id, ReportLinkBrand.brand_id == brand_id))
+    insert_rows(ReportLinkBrand.__table__, [{"link_id": link, "brand_id": brand} for link, brand in sorted(now - kept)])
+    if recount:
+        log.info("recounting the clicks of brands %s (curation changed)", sorted(recount))
+        session.execute(delete(ReportBrandClickHour).where(ReportBrandClickHour.brand_id.in_(recount)))
+        _add_brand_hours(and_(ReportLinkBrand.brand_id.in_(recount), Click.id <= since))  # the clicks rolled up so far
 
 
 # ------------------------------------------------------------------ from scratch
@@ -231,10 +436,19 @@ def rebuild(batch_size: int = 5000) -> dict[str, int]:
     session.commit()
     order_ids = list(session.scalars(select(Order.id).where(Order.status.in_(SOLD)).order_by(Order.id)))
     for start in range(0, len(order_ids), batch_size):
-        rebuild_sales(order_ids[start:start + batch_size])
+        rebuild_sales(order_ids[start:start + batch_size], totals=False)
         session.commit()
+    rebuild_totals()
+    rebuild_shoppers()
+    session.commit()
+    return {"orders": len(order_ids), "clicks": rebuild_clicks()}
+
+
+def rebuild_clicks() -> int:
+    """Empty the click rollups and roll every click up again; returns the clicks read."""
+    session = db.session
     with drain_lock(wait=True):
-        session.execute(delete(ReportClickHour))
+        for model in (ReportClickHour, ReportLinkClicks, ReportBrandClickHour, ReportLinkBrand):
+            session.execute(delete(model))
         session.execute(delete(ReportWatermark).where(ReportWatermark.name == CLICKS_WATERMARK))
-        clicks = _roll_up_clicks_since_watermark()
-    return {"orders": len(order_ids), "clicks": clicks}
+        return _roll_up_clicks_since_watermark()

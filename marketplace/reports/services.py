@@ -22,11 +22,11 @@ period) with every currency's totals beside it. Definitions (see docs/reports.md
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy import and_, case, false, func, literal, literal_column, null, or_, select, tuple_, union_all
 from sqlalchemy.sql import ColumnElement
 
 from marketplace.accounts.models import User
@@ -38,8 +38,18 @@ from marketplace.db import db
 from marketplace.errors import Invalid, NotFound
 from marketplace.influencers.models import InfluencerProfile
 from marketplace.links.models import Click, ShareLink
-from marketplace.reports.models import ReportClickHour, ReportSale
-from marketplace.reports.rollups import hour_of, shopper_key
+from marketplace.reports.cohorts import COHORT_DAYS, as_utc, cohort_sums, cohort_totals, shoppers
+from marketplace.reports.models import (
+    ALL,
+    ReportBrandClickHour,
+    ReportClickHour,
+    ReportLinkClicks,
+    ReportSale,
+    ReportSaleTotal,
+    ReportShopperProduct,
+)
+from marketplace.reports.rollups import dim_key, dim_rows, hour_of, link_brands, sale_rows, sale_sums, shopper_key
+from marketplace.reports.sketches import estimate, sketch_of, sketches, union_sketch
 from marketplace.storefronts.models import Storefront, StorefrontItem
 
 BRAND_GROUPS = ("influencer", "channel", "product", "storefront", "campaign", "day", "week", "month")
@@ -49,7 +59,6 @@ LINK_GROUPS = ("channel", "campaign", "link")  # read from the sale's link
 # The rows that hold the stored credits' money: credited shares and organic lines (a line's other
 # rows are other models' touchpoints, zero here). Partial indexes cover exactly these.
 COUNTED = or_(ReportSale.credited_ppm > 0, ReportSale.influencer_id.is_(None))
-COHORT_DAYS = (30, 90, 365)
 ORGANIC = "organic"
 
 
@@ -102,25 +111,12 @@ def _average(amount: int, count: int) -> int | None:
 
 
 def _brand_link_ids(brand_id: int) -> list[int]:
-    """Links that lead to the brand's products: to one of them, or to a collection that shows
-    one (as curated now). A link to a whole storefront is the influencer's, not a brand's: its
-    clicks are in the influencer's reports, and its sales in the brand's. Read first, as a list:
-    the click queries then plan for the links they get (index scans for a few, a scan for many)."""
-    shows_brand = (
-        select(StorefrontItem.id)
-        .join(Product, Product.id == StorefrontItem.product_id)
-        .where(Product.brand_id == brand_id, StorefrontItem.removed_at.is_(None))
-    )
-    return list(db.session.scalars(select(ShareLink.id).where(
-        or_(
-            exists(shows_brand.where(StorefrontItem.id == ShareLink.storefront_item_id)),
-            and_(
-                ShareLink.storefront_item_id.is_(None),
-                ShareLink.collection_id.is_not(None),
-                exists(shows_brand.where(StorefrontItem.collection_id == ShareLink.collection_id)),
-            ),
-        )
-    )))
+    """Links that lead to the brand's products (``rollups.link_brands``). A link to a whole
+    storefront is the influencer's, not a brand's: its clicks are in the influencer's reports,
+    and its sales in the brand's. Read first, as a list: the click queries then plan for the
+    links they get (index scans for a few, a scan for many)."""
+    pairs = link_brands().subquery()
+    return list(db.session.scalars(select(pairs.c.link_id).where(pairs.c.brand_id == brand_id)))
 
 
 def _link_product():
@@ -192,17 +188,10 @@ def _visitors(links, p: Period, group_by: str) -> dict:
         hour = hour_of(Click.occurred_at)
         seen: dict = defaultdict(set)
         for moment, visitor in db.session.execute(select(hour, Click.visitor_id).where(*window).distinct()):
-            seen[p.bucket(_as_utc(moment), group_by)].add(visitor)
+            seen[p.bucket(as_utc(moment), group_by)].add(visitor)
         found = {bucket: len(visitors) for bucket, visitors in seen.items()}
     found[None] = total
     return found
-
-
-def _as_utc(moment) -> datetime:
-    """SQLite hands back the hours it computed as text."""
-    if isinstance(moment, str):
-        return datetime.fromisoformat(moment).replace(tzinfo=timezone.utc)
-    return moment
 
 
 def _measures(variant: str, commissions_from_ledger: bool):
@@ -236,7 +225,7 @@ def _sales(where, variants: list[str], group_by: str, p: Period, ledger: bool) -
         statement = statement.outerjoin(ShareLink, ShareLink.id == ReportSale.link_id)
     found: dict = {}
     for row in db.session.execute(statement.having(_any_share(variants))):
-        key_value = p.bucket(_as_utc(row[0]), group_by) if key is None else row[0]
+        key_value = p.bucket(as_utc(row[0]), group_by) if key is None else row[0]
         figures = found.setdefault(key_value, {variant: [0] * 5 for variant in variants})
         for index, variant in enumerate(variants):
             values = row[1 + 5 * index: 6 + 5 * index]
@@ -333,6 +322,218 @@ def _ordered_keys(group_by: str, keys, revenue_of) -> list:
     return ordered + ([None] if None in keys else [])
 
 
+# ------------------------------------------------------------------ brand reports: spans
+
+DAY = timedelta(days=1)
+
+
+def _floor(moment: datetime, unit: str) -> datetime:
+    moment = moment.replace(minute=0, second=0, microsecond=0)
+    if unit in ("day", "month"):
+        moment = moment.replace(hour=0)
+    return moment.replace(day=1) if unit == "month" else moment
+
+
+def _ceil(moment: datetime, unit: str) -> datetime:
+    floor = _floor(moment, unit)
+    if floor == moment:
+        return floor
+    if unit == "month":
+        return (floor + timedelta(days=32)).replace(day=1)
+    return floor + (DAY if unit == "day" else timedelta(hours=1))
+
+
+@dataclass(frozen=True)
+class Spans:
+    """A UTC interval cut into whole months, whole days (outside those months) and the rest
+    (partial days, read from the raw rows): how the brand reports read the day and month rollups."""
+
+    months: list[tuple[datetime, datetime]]
+    days: list[tuple[datetime, datetime]]
+    rest: list[tuple[datetime, datetime]]
+
+    def of(self, unit_column, start_column) -> ColumnElement:
+        """The rollup rows of the whole months and days."""
+        return or_(false(), *(
+            and_(unit_column == unit, start_column >= lo, start_column < hi)
+            for unit, ranges in (("month", self.months), ("day", self.days)) for lo, hi in ranges
+        ))
+
+
+def _spans(start: datetime, end: datetime) -> Spans:
+    first_day, last_day = _ceil(start, "day"), _floor(end, "day")
+    if first_day >= last_day:
+        return Spans([], [], [(start, end)])
+    first_month, last_month = _ceil(first_day, "month"), _floor(last_day, "month")
+    if first_month >= last_month:
+        first_month = last_month = last_day
+    months = [(first_month, last_month)] if first_month < last_month else []
+    days = [(lo, hi) for lo, hi in ((first_day, first_month), (last_month, last_day)) if lo < hi]
+    return Spans(months, days, [(lo, hi) for lo, hi in ((start, first_day), (last_day, end)) if lo < hi])
+
+
+def _hour_spans(start: datetime, end: datetime) -> tuple[tuple[datetime, datetime], list[tuple[datetime, datetime]]]:
+    """Whole UTC hours, and the rest (only in zones whose offset is not whole hours)."""
+    first, last = _ceil(start, "hour"), _floor(end, "hour")
+    if first >= last:
+        return (first, first), [(start, end)]
+    return (first, last), [(lo, hi) for lo, hi in ((start, first), (last, end)) if lo < hi]
+
+
+# ------------------------------------------------------------------ brand reports: sales
+
+SALE_FIGURES = ("orders", "units", "gross", "refunds")
+KEY_TYPES = {"influencer": int, "storefront": int, "product": int, "reshare": int}
+
+
+def _variant_columns(variant: str) -> list[str]:
+    commissions = "credited_commissions" if variant == "credited" else f"{variant}_rate_revenue"
+    return [*(f"{variant}_{name}" for name in SALE_FIGURES), commissions]
+
+
+def _variant_figures(variant: str, sums: dict) -> list[int]:
+    """[orders, units, gross, refunds, commissions]: under a model, commissions are estimated at
+    each line's rate, rounded down once for the group."""
+    orders, units, gross, refunds, commissions = (int(sums[name] or 0) for name in _variant_columns(variant))
+    return [orders, units, gross, refunds, commissions if variant == "credited" else commissions // 10000]
+
+
+def _sale_totals(brand_id: int, p: Period, dim: str, by: str, names: list[str], currency: str | None) -> list[dict]:
+    """Sums of ``report_sale_totals`` columns over the period, per ``by`` ("key", "hour" or
+    "currency"): whole UTC spans from the rollup (hours for "all", days and months for a
+    grouping), the partial ones from ``report_sales``, with the same sums."""
+    totals = ReportSaleTotal.__table__
+    if dim == ALL:
+        (first, last), rest = _hour_spans(p.start, p.end)
+        whole = and_(totals.c.unit == "hour", totals.c.start >= first, totals.c.start < last)
+    else:
+        spans = _spans(p.start, p.end)
+        whole, rest = spans.of(totals.c.unit, totals.c.start), spans.rest
+    group = {"key": totals.c.key, "hour": totals.c.start, "currency": totals.c.currency}[by]
+    where = [totals.c.brand_id == brand_id, totals.c.dim == dim, whole]
+    if currency is not None:
+        where.append(totals.c.currency == currency)
+    parts = [select(group.label("by"), *(totals.c[name] for name in names)).where(*where)]
+    for lo, hi in rest:
+        raw = sale_rows(and_(ReportSale.brand_id == brand_id, ReportSale.paid_at >= lo, ReportSale.paid_at < hi,
+                             *([ReportSale.currency == currency] if currency is not None else []))).subquery()
+        sums = {column.name: column for column in sale_sums(raw)}
+        raw_group = {"key": dim_key(dim, raw) if dim != ALL else null(), "hour": hour_of(raw.c.paid_at),
+                     "currency": raw.c.currency}[by]
+        parts.append(select(raw_group.label("by"), *(sums[name] for name in names))
+                     .where(*(dim_rows(dim, raw) if dim != ALL else [])).group_by(raw_group))
+    rows = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    statement = select(rows.c.by, *(func.sum(rows.c[name]).label(name) for name in names)).group_by(rows.c.by)
+    return [row._asdict() for row in db.session.execute(statement)]
+
+
+def _brand_sales(brand_id: int, p: Period, currency: str, variants: list[str], group_by: str) -> dict:
+    """Per group: {variant: [orders, units, gross, refunds, commissions]} of the credited rows,
+    for the groups some variant gives a share."""
+    names = [name for variant in variants for name in _variant_columns(variant)]
+    found: dict = {}
+    if group_by in TIME_GROUPS:
+        for row in _sale_totals(brand_id, p, ALL, "hour", names, currency):
+            figures = found.setdefault(p.bucket(as_utc(row["by"]), group_by), {v: [0] * 5 for v in variants})
+            for variant in variants:
+                figures[variant] = [a + b for a, b in zip(figures[variant], _variant_figures(variant, row), strict=True)]
+        # Estimated commissions: rounded down per hour here (an order lies in one hour).
+        return {key: figures for key, figures in found.items() if any(figures[v][0] for v in variants)}
+    convert = KEY_TYPES.get(group_by, lambda key: key)
+    for row in _sale_totals(brand_id, p, group_by, "key", names, currency):
+        figures = {variant: _variant_figures(variant, row) for variant in variants}
+        if any(figures[v][0] for v in variants):
+            found[None if row["by"] is None else convert(row["by"])] = figures
+    return found
+
+
+ALL_FIGURES = ("orders", "organic_orders", "organic_units", "organic_gross", "organic_refunds")
+
+
+def _brand_totals(brand_id: int, p: Period, currency: str, variants: list[str], found: dict) -> dict:
+    """Per variant: (attributed, organic, all) as [orders, units, gross, refunds, commissions]."""
+    names = [*ALL_FIGURES, *(f"{variant}_orders" for variant in variants)]
+    [row] = _sale_totals(brand_id, p, ALL, "currency", names, currency) or [dict.fromkeys(["by", *names], 0)]
+    row = {name: int(value or 0) for name, value in row.items() if name != "by"}
+    totals = {}
+    for variant in variants:
+        sums = [sum(figures[variant][m] for figures in found.values()) for m in range(1, 5)]
+        attributed = [row[f"{variant}_orders"], *sums]
+        organic = [row["organic_orders"], row["organic_units"], row["organic_gross"], row["organic_refunds"], 0]
+        totals[variant] = (attributed, organic, [row["orders"]] + [a + o for a, o in zip(sums, organic[1:], strict=True)])
+    return totals
+
+
+def _brand_currencies(brand_id: int, p: Period) -> list[dict]:
+    names = ["orders", "credited_gross", "credited_refunds", "organic_gross", "organic_refunds"]
+    found = []
+    for row in _sale_totals(brand_id, p, ALL, "currency", names, None):
+        orders, gross, refunds, organic_gross, organic_refunds = (int(row[name] or 0) for name in names)
+        if not orders:
+            continue
+        attributed = gross - refunds
+        organic = organic_gross - organic_refunds
+        found.append({"currency": row["by"], "orders": orders, "gross_revenue": gross + organic_gross,
+                      "refunds": refunds + organic_refunds, "revenue": attributed + organic,
+                      "attributed_revenue": attributed, "organic_revenue": organic})
+    return sorted(found, key=lambda c: (-c["gross_revenue"], c["currency"]))
+
+
+# ------------------------------------------------------------------ brand reports: clicks
+
+
+def _click_range(p: Period) -> tuple[datetime, datetime]:
+    """Clicks count per UTC hour: those of the hours starting in the period."""
+    return _ceil(p.start, "hour"), _ceil(p.end, "hour")
+
+
+def _brand_clicks(brand_id: int, links: list[int], p: Period, group_by: str, visitors: bool = True) -> tuple[dict, dict]:
+    """(clicks, unique visitors) per group, visitors in all under the key ``None``. Groupings by
+    key read the day and month rollups per link (and the raw clicks of partial days); by time,
+    the brand's hours. Visitors come from the sketches, or are counted on the raw clicks."""
+    start, end = _click_range(p)
+    with_sketches = visitors and sketches()
+    if group_by in TIME_GROUPS:
+        in_hours = (ReportBrandClickHour.brand_id == brand_id, ReportBrandClickHour.hour >= start, ReportBrandClickHour.hour < end)
+        clicks: dict = defaultdict(int)
+        for hour, count in db.session.execute(select(ReportBrandClickHour.hour, ReportBrandClickHour.clicks).where(*in_hours)):
+            clicks[p.bucket(as_utc(hour), group_by)] += count
+        if not with_sketches:
+            return clicks, _visitors(links, p, group_by) if visitors else {}
+        bucket = func.date_trunc(literal_column(f"'{group_by}'"), func.timezone(p.zone.key, ReportBrandClickHour.hour))
+        statement = (
+            select(func.grouping(bucket), bucket, estimate(union_sketch(ReportBrandClickHour.visitors)))
+            .where(*in_hours).group_by(func.grouping_sets(tuple_(bucket), tuple_()))
+        )
+        return clicks, {None if total else moment.date(): int(n or 0) for total, moment, n in db.session.execute(statement)}
+    spans = _spans(start, end)
+    parts = [select(ReportLinkClicks.link_id, ReportLinkClicks.clicks, ReportLinkClicks.visitors).where(
+        ReportLinkClicks.link_id.in_(links), spans.of(ReportLinkClicks.unit, ReportLinkClicks.start))]
+    for lo, hi in spans.rest:
+        parts.append(
+            select(Click.link_id, func.count(), sketch_of(Click.visitor_id) if with_sketches else null())
+            .where(Click.link_id.in_(links), Click.occurred_at >= lo, Click.occurred_at < hi, Click.counted.is_(True))
+            .group_by(Click.link_id)
+        )
+    rows = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
+    key = _click_key(group_by)
+    if not with_sketches:
+        statement = select(key, func.sum(rows.c.clicks)).join(ShareLink, ShareLink.id == rows.c.link_id).group_by(key)
+        clicks = {key_value: int(n) for key_value, n in db.session.execute(statement)}
+        return clicks, _visitors(links, p, group_by) if visitors else {}
+    statement = (
+        select(func.grouping(key), key, func.sum(rows.c.clicks), estimate(union_sketch(rows.c.visitors)))
+        .join(ShareLink, ShareLink.id == rows.c.link_id).group_by(func.grouping_sets(tuple_(key), tuple_()))
+    )
+    clicks, found = {}, {None: 0}
+    for total, key_value, n, distinct in db.session.execute(statement):
+        if total:
+            found[None] = int(distinct or 0)
+        else:
+            clicks[key_value], found[key_value] = int(n), int(distinct or 0)
+    return clicks, found
+
+
 # ------------------------------------------------------------------ brand reports
 
 
@@ -340,22 +541,19 @@ def _brand_scope(user: User, brand_id: int, p: Period, currency: str | None) -> 
     """A brand report's rows (the brand's, paid in the period, for a member), its currency (by
     default the one with the most sales) and every currency's totals."""
     require_member(user, brand_id)
-    in_period = [ReportSale.brand_id == brand_id, ReportSale.paid_at >= p.start, ReportSale.paid_at < p.end]
-    totals = _currency_totals([*in_period, COUNTED])
+    totals = _brand_currencies(brand_id, p)
     if currency is None:
         currency = totals[0]["currency"] if totals else None
+    in_period = [ReportSale.brand_id == brand_id, ReportSale.paid_at >= p.start, ReportSale.paid_at < p.end]
     return [*in_period, ReportSale.currency == currency], currency, totals
 
 
 def attribution_report(user: User, brand_id: int, p: Period, group_by: str, model: str | None, currency: str | None) -> dict:
     variant = model or "credited"
-    in_scope, currency, currency_totals = _brand_scope(user, brand_id, p, currency)
-    holding = COUNTED if variant == "credited" else or_(getattr(ReportSale, f"{variant}_ppm") > 0, ReportSale.influencer_id.is_(None))
-    where = [*in_scope, holding]
+    _, currency, currency_totals = _brand_scope(user, brand_id, p, currency)
     links = _brand_link_ids(brand_id)
-    clicks = _clicks(links, p, group_by)
-    visitors = _visitors(links, p, group_by)
-    sales = _sales(where, [variant], group_by, p, ledger=True)
+    clicks, visitors = _brand_clicks(brand_id, links, p, group_by)
+    sales = _brand_sales(brand_id, p, currency, [variant], group_by)
     keys = set(clicks) | set(sales)
     labels = _labels(group_by, keys)
     empty = [0] * 5
@@ -364,7 +562,7 @@ def attribution_report(user: User, brand_id: int, p: Period, group_by: str, mode
         _row(key, labels.get(key), clicks.get(key, 0), visitors.get(key, 0), sales.get(key, {variant: empty})[variant])
         for key in ordered
     ]
-    attributed, organic, everything = _totals(where, [variant], sales)[variant]
+    attributed, organic, everything = _brand_totals(brand_id, p, currency, [variant], sales)[variant]
     total_clicks = sum(clicks.values())
     return {
         "brand_id": brand_id, **_period_view(p), "group_by": group_by, "model": variant,
@@ -378,10 +576,9 @@ def attribution_report(user: User, brand_id: int, p: Period, group_by: str, mode
 
 def models_report(user: User, brand_id: int, p: Period, group_by: str, currency: str | None) -> dict:
     """The period under all five models side by side (commissions estimated at each rate)."""
-    where, currency, currency_totals = _brand_scope(user, brand_id, p, currency)
-    sales = _sales(where, list(MODELS), group_by, p, ledger=False)
-    links = _brand_link_ids(brand_id)
-    clicks = _clicks(links, p, group_by)
+    _, currency, currency_totals = _brand_scope(user, brand_id, p, currency)
+    sales = _brand_sales(brand_id, p, currency, list(MODELS), group_by)
+    clicks, _ = _brand_clicks(brand_id, _brand_link_ids(brand_id), p, group_by, visitors=False)
     keys = set(sales) | set(clicks)
     labels = _labels(group_by, keys)
     empty = {model: [0] * 5 for model in MODELS}
@@ -394,7 +591,7 @@ def models_report(user: User, brand_id: int, p: Period, group_by: str, currency:
                     f"{model}_commissions": commissions}
         rows.append(row)
     totals = {}
-    for model, (attributed, organic, _) in _totals(where, list(MODELS), sales).items():
+    for model, (attributed, organic, _) in _brand_totals(brand_id, p, currency, list(MODELS), sales).items():
         totals |= {f"{model}_orders": attributed[0], f"{model}_revenue": attributed[2] - attributed[3],
                    f"{model}_commissions": attributed[4]}
     organic_revenue = organic[2] - organic[3]  # the same under every model
@@ -414,7 +611,7 @@ def revenue_by_day(user: User, brand_id: int, p: Period, currency: str | None, t
         select(hour, ReportSale.influencer_id, revenue).where(*where, ReportSale.credited_ppm > 0)
         .group_by(hour, ReportSale.influencer_id)
     ):
-        by_influencer[influencer_id][p.bucket(_as_utc(moment), "day")] += int(amount)
+        by_influencer[influencer_id][p.bucket(as_utc(moment), "day")] += int(amount)
     leaders = sorted(by_influencer, key=lambda i: (-sum(by_influencer[i].values()), i))[:top]
     days = [p.since + timedelta(days=n) for n in range((p.until - p.since).days)]
     handles = _labels("influencer", leaders)
@@ -432,23 +629,6 @@ def _period_view(p: Period) -> dict:
 # ------------------------------------------------------------------ relationships
 
 
-@dataclass
-class Shopper:
-    """One buyer of one brand, from their first purchase on."""
-
-    key: str
-    first_at: datetime
-    first_order: int
-    acquired_by: int | None = None  # the influencer with the biggest credit on the first order
-    orders: set[int] = field(default_factory=set)
-    gross: int = 0
-    refunds: int = 0
-    revenue_within: dict[int, int] = field(default_factory=lambda: dict.fromkeys(COHORT_DAYS, 0))
-    first_purchase: int = 0  # the first order's revenue
-    halo: int = 0  # later revenue no one was commissioned for
-    commissioned: int = 0  # later revenue credited to someone
-
-
 def _cohort_rows(where_cohort, p: Period):
     """Every sale row of the shoppers whose first purchase from the brand (all time) lies in the
     period: ``(brand, shopper, order, paid_at, influencer, credited ppm, gross, refunds)``."""
@@ -463,7 +643,7 @@ def _cohort_rows(where_cohort, p: Period):
         select(
             ReportSale.brand_id, ReportSale.shopper_key, ReportSale.order_id, ReportSale.paid_at,
             ReportSale.influencer_id, ReportSale.link_id, ReportSale.credited_ppm,
-            ReportSale.credited_gross, ReportSale.credited_refunds, firsts.c.first_at,
+            ReportSale.credited_gross, ReportSale.credited_refunds,
         )
         .join(firsts, and_(firsts.c.brand_id == ReportSale.brand_id, firsts.c.shopper_key == ReportSale.shopper_key))
         .where(*where_cohort)
@@ -471,58 +651,23 @@ def _cohort_rows(where_cohort, p: Period):
     ).all()
 
 
-def _shoppers(rows) -> list[tuple[int, Shopper]]:
-    """Per (brand, shopper): who brought them (the biggest credit on their first order), what
-    they bought, when, and what of it no one was commissioned for after that first order."""
-    shoppers: dict[tuple[int, str], Shopper] = {}
-    first_credit: dict[tuple[int, str], dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for row in rows:
-        pair = (row.brand_id, row.shopper_key)
-        shopper = shoppers.get(pair)
-        if shopper is None:
-            shopper = shoppers[pair] = Shopper(row.shopper_key, _as_utc(row.first_at), row.order_id)
-        paid_at = _as_utc(row.paid_at)
-        shopper.orders.add(row.order_id)
-        shopper.gross += row.credited_gross
-        shopper.refunds += row.credited_refunds
-        net = row.credited_gross - row.credited_refunds
-        for days in COHORT_DAYS:
-            if paid_at < shopper.first_at + timedelta(days=days):
-                shopper.revenue_within[days] += net
-        if row.order_id == shopper.first_order:
-            shopper.first_purchase += net
-            if row.influencer_id is not None and row.credited_ppm > 0:
-                first_credit[pair][row.influencer_id] += row.credited_gross
-        elif row.influencer_id is None:
-            shopper.halo += net
-        else:
-            shopper.commissioned += net
-    for pair, shopper in shoppers.items():
-        credits = first_credit.get(pair)
-        if credits:
-            shopper.acquired_by = min(credits, key=lambda influencer: (-credits[influencer], influencer))
-    return [(brand_id, shopper) for (brand_id, _), shopper in shoppers.items()]
-
-
-def _cohort_figures(shoppers: list[Shopper]) -> dict:
-    count = len(shoppers)
-    orders = sum(len(s.orders) for s in shoppers)
-    gross = sum(s.gross for s in shoppers)
-    refunds = sum(s.refunds for s in shoppers)
+def _cohort_figures(sums: dict) -> dict:
+    """A cohort's figures from its sums (``cohorts.cohort_sums``, or ``report_shoppers`` added up)."""
+    count = sums["shoppers"]
     figures = {
         "shoppers": count,
-        "repeat_purchase_rate": _ratio(sum(len(s.orders) >= 2 for s in shoppers), count),
-        "orders_per_shopper": _ratio(orders, count, 2),
-        "orders": orders,
-        "revenue": gross - refunds,
-        "refund_rate": _ratio(refunds, gross),
-        "halo_revenue": sum(s.halo for s in shoppers),
-        "later_commissioned_revenue": sum(s.commissioned for s in shoppers),
+        "repeat_purchase_rate": _ratio(sums["repeaters"], count),
+        "orders_per_shopper": _ratio(sums["orders"], count, 2),
+        "orders": sums["orders"],
+        "revenue": sums["gross"] - sums["refunds"],
+        "refund_rate": _ratio(sums["refunds"], sums["gross"]),
+        "halo_revenue": sums["halo"],
+        "later_commissioned_revenue": sums["commissioned"],
+        "first_purchase_revenue_per_shopper": _average(sums["first_purchase"], count),
     }
-    figures["first_purchase_revenue_per_shopper"] = _average(sum(s.first_purchase for s in shoppers), count)
     for days in COHORT_DAYS:
-        figures[f"revenue_{days}d"] = sum(s.revenue_within[days] for s in shoppers)
-        figures[f"revenue_{days}d_per_shopper"] = _average(figures[f"revenue_{days}d"], count)
+        figures[f"revenue_{days}d"] = sums[f"revenue_{days}d"]
+        figures[f"revenue_{days}d_per_shopper"] = _average(sums[f"revenue_{days}d"], count)
     return figures
 
 
@@ -531,15 +676,12 @@ def relationships_report(user: User, brand_id: int, p: Period, currency: str | N
     cohorts), beside those who came on their own; with each one's re-share reach and how their
     recommendations held up."""
     _, currency, currency_totals = _brand_scope(user, brand_id, p, currency)
-    rows = _cohort_rows([ReportSale.brand_id == brand_id, ReportSale.currency == currency, COUNTED], p)
-    by_influencer: dict[int | None, list[Shopper]] = defaultdict(list)
-    for _, shopper in _shoppers(rows):
-        by_influencer[shopper.acquired_by].append(shopper)
+    by_influencer = cohort_totals(brand_id, currency, p.start, p.end)
     influencers = sorted(k for k in by_influencer if k is not None)
     handles = _labels("influencer", influencers)
     reach = _network_reach(brand_id, p, currency)
     quality = _recommendation_quality(brand_id, p, currency)
-    ordered = sorted(influencers, key=lambda i: (-len(by_influencer[i]), i))
+    ordered = sorted(influencers, key=lambda i: (-by_influencer[i]["shoppers"], i))
     return {
         "brand_id": brand_id, **_period_view(p), "currency": currency, "currencies": currency_totals,
         "influencers": [
@@ -547,7 +689,7 @@ def relationships_report(user: User, brand_id: int, p: Period, currency: str | N
              "network": reach.get(i, _NO_REACH), "recommendations": quality.get(i, _NO_QUALITY)}
             for i in ordered
         ],
-        "organic": _cohort_figures(by_influencer.get(None, [])),
+        "organic": _cohort_figures(by_influencer.get(None) or cohort_sums([])),
     }
 
 
@@ -567,22 +709,14 @@ def _network_reach(brand_id: int, p: Period, currency: str) -> dict[int, dict]:
         .where(ShareLink.id.in_(reshares)).group_by(ShareLink.influencer_id)
     ):
         found[influencer_id] = dict(_NO_REACH, reshare_links=links, max_depth=depth)
-    for influencer_id, clicks in db.session.execute(
-        select(ShareLink.influencer_id, func.sum(ReportClickHour.clicks))
-        .join(ShareLink, ShareLink.id == ReportClickHour.link_id)
-        .where(ReportClickHour.link_id.in_(reshares), ReportClickHour.hour >= p.start, ReportClickHour.hour < p.end)
-        .group_by(ShareLink.influencer_id)
-    ):
-        found.setdefault(influencer_id, dict(_NO_REACH))["reshare_clicks"] = int(clicks)
-    for influencer_id, orders, revenue in db.session.execute(
-        select(ReportSale.influencer_id, func.count(func.distinct(ReportSale.order_id)),
-               func.sum(ReportSale.credited_gross - ReportSale.credited_refunds))
-        .join(ShareLink, ShareLink.id == ReportSale.link_id)
-        .where(ReportSale.brand_id == brand_id, ReportSale.currency == currency, ShareLink.depth > 0,
-               ReportSale.credited_ppm > 0, ReportSale.paid_at >= p.start, ReportSale.paid_at < p.end)
-        .group_by(ReportSale.influencer_id)
-    ):
-        found.setdefault(influencer_id, dict(_NO_REACH)).update(reshare_orders=orders, reshare_revenue=int(revenue))
+    clicks, _ = _brand_clicks(brand_id, reshares, p, "influencer", visitors=False)
+    for influencer_id, count in clicks.items():
+        found.setdefault(influencer_id, dict(_NO_REACH))["reshare_clicks"] = count
+    names = ["credited_orders", "credited_gross", "credited_refunds"]
+    for row in _sale_totals(brand_id, p, "reshare", "key", names, currency):
+        orders, gross, refunds = (int(row[name]) for name in names)
+        if orders:
+            found.setdefault(int(row["by"]), dict(_NO_REACH)).update(reshare_orders=orders, reshare_revenue=gross - refunds)
     return found
 
 
@@ -590,32 +724,27 @@ def _recommendation_quality(brand_id: int, p: Period, currency: str) -> dict[int
     """For the brand's products each influencer sold in the period: the share of the gross
     refunded, and the reorder rate: the share of the (shopper, product) pairs they sold that
     the shopper bought in more than one order, from the period's start on, from anyone."""
-    in_period = (ReportSale.brand_id == brand_id, ReportSale.currency == currency, ReportSale.paid_at >= p.start, COUNTED)
-    pair = {"partition_by": [ReportSale.shopper_key, ReportSale.product_id]}
-    rows = select(  # each row, and whether its (shopper, product) pair spans more than one order
-        ReportSale.influencer_id, ReportSale.shopper_key, ReportSale.product_id, ReportSale.credited_ppm, ReportSale.paid_at,
-        case((func.min(ReportSale.order_id).over(**pair) != func.max(ReportSale.order_id).over(**pair), 1), else_=0)
-        .label("reordered"),
-    ).where(*in_period).subquery()
     sold = (
-        select(rows.c.influencer_id, rows.c.product_id, func.max(rows.c.reordered).label("reordered"))
-        .where(rows.c.credited_ppm > 0, rows.c.paid_at < p.end)
-        .group_by(rows.c.influencer_id, rows.c.shopper_key, rows.c.product_id)
-        .subquery()
+        select(ReportSale.influencer_id, ReportSale.shopper_key, ReportSale.product_id)
+        .where(ReportSale.brand_id == brand_id, ReportSale.currency == currency, ReportSale.paid_at >= p.start,
+               ReportSale.paid_at < p.end, ReportSale.credited_ppm > 0)
+        .distinct().subquery()
     )
+    pairs = ReportShopperProduct
+    reordered = func.count().filter(pairs.second_last_at >= p.start)
     found: dict[int, dict] = {}
-    for influencer_id, pairs, reorders, products in db.session.execute(
-        select(sold.c.influencer_id, func.count(), func.sum(sold.c.reordered), func.count(func.distinct(sold.c.product_id)))
+    for influencer_id, count, reorders, products in db.session.execute(
+        select(sold.c.influencer_id, func.count(), reordered, func.count(func.distinct(sold.c.product_id)))
+        .join(pairs, and_(pairs.brand_id == brand_id, pairs.currency == currency, pairs.shopper_key == sold.c.shopper_key,
+                          pairs.product_id == sold.c.product_id))
         .group_by(sold.c.influencer_id)
     ):
-        found[influencer_id] = dict(_NO_QUALITY, products=products, reorder_rate=_ratio(int(reorders or 0), pairs))
-    for influencer_id, units, gross, refunds in db.session.execute(
-        select(ReportSale.influencer_id, func.sum(ReportSale.credited_units),
-               func.sum(ReportSale.credited_gross), func.sum(ReportSale.credited_refunds))
-        .where(*in_period, ReportSale.paid_at < p.end, ReportSale.credited_ppm > 0)
-        .group_by(ReportSale.influencer_id)
-    ):
-        found.setdefault(influencer_id, dict(_NO_QUALITY)).update(units=int(units), refund_rate=_ratio(int(refunds), int(gross)))
+        found[influencer_id] = dict(_NO_QUALITY, products=products, reorder_rate=_ratio(reorders, count))
+    names = ["credited_orders", "credited_units", "credited_gross", "credited_refunds"]
+    for row in _sale_totals(brand_id, p, "influencer", "key", names, currency):
+        orders, units, gross, refunds = (int(row[name]) for name in names)
+        if orders:
+            found.setdefault(int(row["by"]), dict(_NO_QUALITY)).update(units=units, refund_rate=_ratio(refunds, gross))
     return found
 
 
@@ -666,19 +795,19 @@ def my_relationships(user: User, p: Period) -> dict:
     influencer = _influencer_of(user)
     theirs = select(ReportSale.shopper_key).where(ReportSale.influencer_id == influencer.id, ReportSale.credited_ppm > 0)
     rows = _cohort_rows([ReportSale.shopper_key.in_(theirs), COUNTED], p)  # their buyers, at any brand: narrowed below
-    mine = [(brand_id, s) for brand_id, s in _shoppers(rows) if s.acquired_by == influencer.id]
+    mine = [(brand_id, s) for brand_id, s in shoppers(rows) if s.acquired_by == influencer.id]
     sharing = _sharing_shoppers({s.key for _, s in mine})
-    by_brand: dict[int, list[Shopper]] = defaultdict(list)
+    by_brand: dict[int, list] = defaultdict(list)
     for brand_id, shopper in mine:
         by_brand[brand_id].append(shopper)
     names = _labels("brand", by_brand)
     return {
         "influencer_id": influencer.id, **_period_view(p),
         "brands": [
-            {"brand_id": brand_id, "brand": names.get(brand_id), **_cohort_figures(shoppers),
-             "shared_shoppers": sorted(sharing[s.key] for s in shoppers if s.key in sharing),
-             "hidden_shoppers": sum(s.key not in sharing for s in shoppers)}
-            for brand_id, shoppers in sorted(by_brand.items())
+            {"brand_id": brand_id, "brand": names.get(brand_id), **_cohort_figures(cohort_sums(found)),
+             "shared_shoppers": sorted(sharing[s.key] for s in found if s.key in sharing),
+             "hidden_shoppers": sum(s.key not in sharing for s in found)}
+            for brand_id, found in sorted(by_brand.items())
         ],
     }
 
