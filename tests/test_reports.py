@@ -259,6 +259,7 @@ def test_influencers_see_their_performance_and_shoppers_only_with_consent(app, c
 
     [brand] = client.get(f"{API}/me/reports/relationships", headers=ana.headers).get_json()["brands"]
     assert figures(brand, "shoppers", "shared_shoppers", "hidden_shoppers") == (1, [], 1)
+    assert (brand["currency"], brand["revenue"]) == ("USD", 8000)  # Alice: 6000 + 5000 - a 3000 refund
     alice = make.actor("shopper", email="alice@example.com")
     response = client.patch(f"{API}/me", json={"share_with_influencers": True}, headers=alice.headers)
     assert response.status_code == 200 and response.get_json()["share_with_influencers"] is True

@@ -199,6 +199,7 @@ class PerformanceReportSchema(ReportSchema):
 class BrandCohortSchema(CohortSchema):
     brand_id = ma.fields.Integer()
     brand = ma.fields.String(allow_none=True)
+    currency = ma.fields.String(metadata={"description": "The cohort's money figures' currency"})
     shared_shoppers = ma.fields.List(ma.fields.String(), metadata={"description": "Emails of the shoppers who chose to share"})
     hidden_shoppers = ma.fields.Integer(metadata={"description": "Shoppers counted but not named"})
 

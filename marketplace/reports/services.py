@@ -38,7 +38,7 @@ from marketplace.db import db
 from marketplace.errors import Invalid, NotFound
 from marketplace.influencers.models import InfluencerProfile
 from marketplace.links.models import Click, ShareLink
-from marketplace.reports.cohorts import COHORT_DAYS, as_utc, cohort_sums, cohort_totals, shoppers
+from marketplace.reports.cohorts import COHORT_DAYS, COHORT_SUMS, as_utc, cohort_sums, cohort_totals
 from marketplace.reports.models import (
     ALL,
     ReportBrandClickHour,
@@ -46,6 +46,7 @@ from marketplace.reports.models import (
     ReportLinkClicks,
     ReportSale,
     ReportSaleTotal,
+    ReportShopper,
     ReportShopperProduct,
 )
 from marketplace.reports.rollups import dim_key, dim_rows, hour_of, link_brands, sale_rows, sale_sums, shopper_key
@@ -629,28 +630,6 @@ def _period_view(p: Period) -> dict:
 # ------------------------------------------------------------------ relationships
 
 
-def _cohort_rows(where_cohort, p: Period):
-    """Every sale row of the shoppers whose first purchase from the brand (all time) lies in the
-    period: ``(brand, shopper, order, paid_at, influencer, credited ppm, gross, refunds)``."""
-    firsts = (
-        select(ReportSale.brand_id, ReportSale.shopper_key, func.min(ReportSale.paid_at).label("first_at"))
-        .where(*where_cohort)
-        .group_by(ReportSale.brand_id, ReportSale.shopper_key)
-        .having(func.min(ReportSale.paid_at) >= p.start, func.min(ReportSale.paid_at) < p.end)
-        .subquery()
-    )
-    return db.session.execute(
-        select(
-            ReportSale.brand_id, ReportSale.shopper_key, ReportSale.order_id, ReportSale.paid_at,
-            ReportSale.influencer_id, ReportSale.link_id, ReportSale.credited_ppm,
-            ReportSale.credited_gross, ReportSale.credited_refunds,
-        )
-        .join(firsts, and_(firsts.c.brand_id == ReportSale.brand_id, firsts.c.shopper_key == ReportSale.shopper_key))
-        .where(*where_cohort)
-        .order_by(ReportSale.brand_id, ReportSale.shopper_key, ReportSale.paid_at, ReportSale.order_id)
-    ).all()
-
-
 def _cohort_figures(sums: dict) -> dict:
     """A cohort's figures from its sums (``cohorts.cohort_sums``, or ``report_shoppers`` added up)."""
     count = sums["shoppers"]
@@ -790,26 +769,35 @@ def performance_report(user: User, p: Period, group_by: str, currency: str | Non
 
 
 def my_relationships(user: User, p: Period) -> dict:
-    """The shoppers this influencer first brought to each brand, per brand and currency. Counts
-    only; shoppers who chose to share themselves are listed by email."""
+    """The shoppers this influencer first brought to each brand (their first purchase from it in
+    the period), per brand and currency, from ``report_shoppers``. Counts only; shoppers who chose
+    to share themselves are listed by email."""
     influencer = _influencer_of(user)
-    theirs = select(ReportSale.shopper_key).where(ReportSale.influencer_id == influencer.id, ReportSale.credited_ppm > 0)
-    rows = _cohort_rows([ReportSale.shopper_key.in_(theirs), COUNTED], p)  # their buyers, at any brand: narrowed below
-    mine = [(brand_id, s) for brand_id, s in shoppers(rows) if s.acquired_by == influencer.id]
-    sharing = _sharing_shoppers({s.key for _, s in mine})
-    by_brand: dict[int, list] = defaultdict(list)
-    for brand_id, shopper in mine:
-        by_brand[brand_id].append(shopper)
-    names = _labels("brand", by_brand)
+    mine = db.session.scalars(
+        select(ReportShopper)
+        .where(ReportShopper.acquired_by == influencer.id, ReportShopper.first_at >= p.start, ReportShopper.first_at < p.end)
+    ).all()
+    sharing = _sharing_shoppers({s.shopper_key for s in mine})
+    cohorts: dict[tuple[int, str], list[ReportShopper]] = defaultdict(list)
+    for shopper in mine:
+        cohorts[(shopper.brand_id, shopper.currency)].append(shopper)
+    names = _labels("brand", {brand_id for brand_id, _ in cohorts})
     return {
         "influencer_id": influencer.id, **_period_view(p),
         "brands": [
-            {"brand_id": brand_id, "brand": names.get(brand_id), **_cohort_figures(cohort_sums(found)),
-             "shared_shoppers": sorted(sharing[s.key] for s in found if s.key in sharing),
-             "hidden_shoppers": sum(s.key not in sharing for s in found)}
-            for brand_id, found in sorted(by_brand.items())
+            {"brand_id": brand_id, "brand": names.get(brand_id), "currency": currency,
+             **_cohort_figures(_shopper_sums(found)),
+             "shared_shoppers": sorted(sharing[s.shopper_key] for s in found if s.shopper_key in sharing),
+             "hidden_shoppers": sum(s.shopper_key not in sharing for s in found)}
+            for (brand_id, currency), found in sorted(cohorts.items())
         ],
     }
+
+
+def _shopper_sums(found: list[ReportShopper]) -> dict:
+    """A cohort's sums from its ``report_shoppers`` rows (as ``cohorts.cohort_totals`` adds them up)."""
+    return {"shoppers": len(found), "repeaters": sum(s.orders >= 2 for s in found), "orders": sum(s.orders for s in found),
+            **{name: sum(getattr(s, name) for s in found) for name in COHORT_SUMS}}
 
 
 def _sharing_shoppers(keys: set[str]) -> dict[str, str]:
