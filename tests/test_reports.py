@@ -484,3 +484,17 @@ def test_the_rollups_kept_by_the_jobs_equal_a_rebuild_and_the_raw_clicks(app, cl
     assert result.exit_code == 0, result.output
     assert rollup_rows(app) == kept
     assert {key: report(client, shop, group_by=key[0], **(tokyo if key[1] else {})) for key in reports} == reports
+
+
+def test_an_influencers_clicks_group_by_brand_with_several_item_links(app, client, story):
+    cy = story["cy"]
+    item = client.get(f"{API}/storefronts/{cy['storefront']['slug']}").get_json()["items"][0]
+    second = client.post(f"{API}/links", json={"storefront": cy["storefront"]["slug"], "channel": "blog", "item_id": item["id"]},
+                         headers=cy["actor"].headers).get_json()
+    assert shopper(app).get(f"/r/{second['code']}", headers=BROWSER).status_code == 302
+
+    response = client.get(f"{API}/me/reports/performance", query_string={**PERIOD, "group_by": "brand"}, headers=cy["actor"].headers)
+
+    assert response.status_code == 200, response.get_json()
+    [row] = response.get_json()["rows"]
+    assert (row["key"], row["clicks"]) == (str(story["brand"]["id"]), 2)  # Bob's click on the first link, and this one

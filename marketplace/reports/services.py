@@ -133,7 +133,9 @@ def _click_key(group_by: str) -> ColumnElement | None:
         "storefront": ShareLink.storefront_id,
         "link": ShareLink.code,
         "product": _link_product(),
-        "brand": select(Product.brand_id).where(Product.id == _link_product()).scalar_subquery(),
+        # one subquery, so it correlates with the statement's share link (nested ones did not)
+        "brand": select(Product.brand_id).join(StorefrontItem, StorefrontItem.product_id == Product.id)
+        .where(StorefrontItem.id == ShareLink.storefront_item_id).scalar_subquery(),
     }.get(group_by)
 
 
