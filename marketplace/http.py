@@ -124,6 +124,26 @@ class ArgumentsParser(FlaskParser):
 class Blueprint(BaseBlueprint):
     ARGUMENTS_PARSER = ArgumentsParser()
 
+    def add_url_rule(self, rule, endpoint=None, view_func=None, provide_automatic_options=None, **options):
+        """Document the 404 of every path with parameters: the converters refuse what cannot
+        exist (``<id:...>`` out of range, a segment too long) before the view runs."""
+        documented = getattr(view_func, "_apidoc", {}).get("response", {}).get("responses", {})
+        if "<" in rule and 404 not in documented:
+            view_func = self.alt_response(404, response="NOT_FOUND")(view_func)
+        return super().add_url_rule(rule, endpoint, view_func, provide_automatic_options, **options)
+
+    def arguments(self, schema, *, location="json", **kwargs):
+        """Also document what any JSON body can get before validation: 400 (not JSON) and 413 (too large)."""
+        parse = super().arguments(schema, location=location, **kwargs)
+        if location != "json":
+            return parse
+
+        def decorator(view):
+            view = self.alt_response(400, response="BAD_REQUEST")(parse(view))
+            return self.alt_response(413, response=HTTPStatus.REQUEST_ENTITY_TOO_LARGE.name)(view)
+
+        return decorator
+
     def auth_required(self, roles: Iterable[str] | None = None) -> Callable:
         """Require a valid bearer token, and one of ``roles`` if given (else 403)."""
         allowed = frozenset(roles or ())
