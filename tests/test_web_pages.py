@@ -272,3 +272,16 @@ def test_the_emulator_payment_route_needs_csrf_the_shoppers_order_and_localstrip
     finally:
         app.config["STRIPE_API_BASE"] = emulator
     assert with_stripe.status_code == 404
+
+
+def test_a_card_token_localstripe_never_issued_is_a_declined_card_not_a_502(client, shop):
+    """Regression: the emulator's unknown token was reported as the provider being down (502)."""
+    _add(client, shop, shop["pan"])
+    pay_path = _checkout(client, shop).headers["Location"]
+
+    response = client.post(f"{pay_path}/emulator", json={"card_token": "tok_nevertokenised"},
+                           headers={"X-CSRFToken": _csrf(client, pay_path)})
+
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json() == {
+        "paid": False, "message": "This card could not be read. The order is not paid; you can try another card."}

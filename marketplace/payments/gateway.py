@@ -142,6 +142,11 @@ class StripeGateway:
         """
         try:
             token = self.client.v1.tokens.retrieve(card_token)
+        except stripe.InvalidRequestError as exc:  # a token it never issued: the browser's, not the provider's fault
+            raise CardDeclined("This card could not be read.") from exc
+        except stripe.StripeError as exc:
+            raise _provider_error(exc) from exc
+        try:
             self.client.v1.payment_intents.update(payment_intent_id, params={"payment_method": token.card.id})
             return _intent(self.client.v1.payment_intents.confirm(payment_intent_id))
         except stripe.CardError as exc:
