@@ -149,3 +149,33 @@ def test_interactive_docs_are_served_with_their_assets(client):
         assert served.status_code == 200, asset
         assert len(served.data) > 1000
         served.close()
+
+
+def test_openapi_documents_what_routing_and_body_parsing_answer_before_the_view(client):
+    """Regression (found by tests/test_contract.py): a path with parameters can be a 404 from the
+    router (an id out of range), and a JSON body a 400 (not JSON) or a 413 (too large); each
+    operation documented only ``default`` for them."""
+    spec = client.get("/api/openapi.json").get_json()
+
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if method == "parameters":
+                continue
+            responses = set(operation["responses"])
+            if "{" in path:
+                assert "404" in responses, f"{method} {path}"
+            if "requestBody" in operation:
+                assert {"400", "413"} <= responses, f"{method} {path}"
+    members = spec["paths"]["/api/v1/brands/{brand_id}/members"]["get"]["responses"]
+    assert members["404"] == {"$ref": "#/components/responses/NOT_FOUND"}
+
+
+def test_a_router_404_and_a_body_400_match_the_documented_error_schema(client, make):
+    brand = make.actor("brand")
+
+    not_found = client.get("/api/v1/brands/0/members", headers=brand.headers)
+    not_json = client.post("/api/v1/brands", data="{", content_type="application/json", headers=brand.headers)
+
+    assert (not_found.status_code, not_found.get_json()["code"]) == (404, 404)
+    assert (not_json.status_code, not_json.get_json()["code"]) == (400, 400)
+    assert not_json.get_json()["errors"] == {"json": ["Invalid JSON body."]}
