@@ -150,6 +150,7 @@ def _clean_state(app):
     yield
     limiter.reset()
     app.extensions.pop("link_cache", None)
+    app.extensions.pop("redirect_rate_limit", None)  # counts kept in the process without Redis
     with app.app_context():
         tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
         for attempt in range(5):
