@@ -8,6 +8,7 @@ migrations; every test then starts from empty tables and an empty Redis.
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import socket
@@ -195,6 +196,14 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@functools.cache
+def openapi_document() -> dict[str, Any]:
+    """The app's OpenAPI document, from an app built only to read it (the tests that walk every
+    operation need it when they are collected)."""
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "REDIS_URL": None, "LOG_LEVEL": "WARNING"})
+    return app.test_client().get("/api/openapi.json").get_json()
 
 
 def assert_422_names(response, location: str, field: str) -> None:

@@ -33,8 +33,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
-from marketplace import create_app
-from tests.conftest import Actor
+from tests.conftest import Actor, openapi_document
 
 API = "/api/v1"
 EXAMPLES = int(os.environ.get("CONTRACT_EXAMPLES", "12"))
@@ -96,15 +95,9 @@ def contract_world(make, client, redis) -> World:
     )
 
 
-def _operations() -> list[tuple[str, str]]:
-    """(method, path) of every operation, from the document of an app built just to read it."""
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "REDIS_URL": None, "LOG_LEVEL": "WARNING"})
-    paths = app.test_client().get("/api/openapi.json").get_json()["paths"]
-    return [(method.upper(), path) for path, item in paths.items() for method in item if method in HTTP_METHODS]
-
-
 HTTP_METHODS = {"get", "head", "post", "put", "patch", "delete"}
-OPERATIONS = _operations()
+OPERATIONS = [(method.upper(), path) for path, item in openapi_document()["paths"].items()
+              for method in item if method in HTTP_METHODS]
 
 
 def documented_status(ctx, response, case) -> bool | None:
