@@ -1,7 +1,7 @@
 """``GET /r/{code}`` served before Flask's request handling, for codes this process has cached.
 
 The redirect is the one path whose cost per request is a target (docs/benchmarks.md): past
-routing, Flask-Limiter's check (``/r/`` has no limit, but the check runs on every request),
+routing, Flask-Limiter's check (it has no limit on ``/r/``, but the check runs on every request),
 flask-smorest's response wrapper and the request context cost about as much as the redirect's
 own work. This WSGI middleware answers a GET or HEAD of ``/r/{code}`` whose link
 ``links.services.resolve`` has cached (no SQL here, nothing that can fail but the click and
