@@ -175,3 +175,25 @@ def teardown_module(module):
     if path:
         with open(path, "w") as out:
             json.dump({label: dict(sorted(counts.items())) for label, counts in sorted(_report.items())}, out, indent=1)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_workflows_through_the_documents_links_keep_the_contract(schema, contract_world, role):
+    """Stateful: schemathesis chains operations by the links it infers between them (an id a
+    response returns, then used in a path), as one role throughout, with the same checks."""
+    actor = contract_world.actors[role]
+
+    class Workflow(schema.as_state_machine()):
+        def before_call(self, case):
+            if actor is not None:
+                case.headers = {**(case.headers or {}), **actor.headers}
+
+        def after_call(self, response, case):
+            _report[f"{case.method} {case.path} (stateful)"][response.status_code] += 1
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(response, checks=CHECKS)
+
+    Workflow.run(settings=settings(max_examples=max(EXAMPLES // 3, 3), stateful_step_count=6, deadline=None,
+                                   phases=[Phase.generate], suppress_health_check=list(HealthCheck),
+                                   derandomize=True))
