@@ -295,7 +295,9 @@ def test_an_event_with_objects_inside_lists_is_stored_as_json(client, app, order
 @pytest.mark.parametrize("payload", ['[1, 2]', '{"type": "payment_intent.succeeded", "data": {"object": {}}}',
                                      '{"id": "evt_1", "type": "x", "data": {"object": []}}',
                                      '{"id": "evt_1", "type": "' + "x" * 101 + '", "data": {"object": {}}}',
-                                     '{"id": "evt_\\u0000", "type": "x", "data": {"object": {}}}'])
+                                     '{"id": "evt_\\u0000", "type": "x", "data": {"object": {}}}',
+                                     '{"id": "evt_1", "type": "x", "data": {"object": {"amount": Infinity}}}',
+                                     '{"id": "evt_1", "type": "x", "data": {"object": {"amount": NaN}}}'])
 def test_signed_json_that_is_not_a_storable_event_is_400(client, app, payload):
     response = deliver(client, app, payload)
 

@@ -230,7 +230,7 @@ class StripeGateway:
                                                   stripe.Webhook.DEFAULT_TOLERANCE)
         except stripe.SignatureVerificationError as exc:
             raise ValueError(f"bad signature: {exc.user_message or exc}") from exc
-        event = json.loads(payload)
+        event = json.loads(payload, parse_constant=_refuse_constant)
         if not (
             isinstance(event, dict)
             and isinstance(event.get("id"), str) and 0 < len(event["id"]) <= 255
@@ -239,6 +239,11 @@ class StripeGateway:
         ):
             raise ValueError("not an event: an id, a type and a data.object are required")
         return event
+
+
+def _refuse_constant(name: str) -> None:
+    """NaN and Infinity are not JSON: Python reads them, PostgreSQL refuses to store them."""
+    raise ValueError(f"{name} is not JSON")
 
 
 def init_app(app: Flask) -> None:
