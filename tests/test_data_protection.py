@@ -80,6 +80,7 @@ def test_influencers_never_see_the_shopper_without_consent(app, make, client):
     and as another one: the shopper's email appears nowhere until the shopper consents, and
     then only in the relationships report of the influencer who brought them."""
     world = _world(app, make, 1)
+    world.ids["paid"]  # the shopper's orders, one credited to the influencer
     email = world.actors["shopper"].email
     readable = [(method, rule) for (method, rule), route in ACCESS.items()
                 if method == "GET" and not route.changes_the_world(method)

@@ -28,7 +28,7 @@ from marketplace.payments.models import StripeEvent
 from marketplace.reports.export import FORMULA_STARTS, csv_response
 from tests.stripe_events import deliver, event_for, sign
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))
 fuzz = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 API = "/api/v1"
 
