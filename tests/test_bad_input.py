@@ -146,7 +146,7 @@ def test_hostile_text_in_every_text_field_is_stored_or_refused_cleanly(client, c
 
 
 def test_query_parameters_and_path_segments_take_hostile_values_cleanly(client, callers):
-    checked = 0
+    checked = path_checks = 0
     for method, path, operation in QUERY_OPERATIONS:
         url = _url(path)
         headers = _caller(client, callers, method, url)
@@ -160,14 +160,15 @@ def test_query_parameters_and_path_segments_take_hostile_values_cleanly(client, 
                 if kind == "integer" and value in (10**30, "abc"):
                     assert _names(error, "query", parameter["name"]), (method, path, parameter["name"], value, error)
     for method, path, operation in OPERATIONS:
-        for parameter in (p for p in operation.get("parameters", []) if p["in"] == "path"):
-            if parameter["schema"].get("type") != "string":
-                continue
+        parameters = SPEC["paths"][path].get("parameters", []) + operation.get("parameters", [])  # path-level first
+        for parameter in (p for p in parameters if p["in"] == "path" and p["schema"].get("type") == "string"):
             for text in HOSTILE_TEXT[1:]:
                 url = path.replace("{" + parameter["name"] + "}", quote(text, safe=""))
                 _assert_clean(client.open(_url(url), method=method, headers=callers[0]), f"{method} {url}")
                 checked += 1
+                path_checks += 1
 
+    assert path_checks >= 36  # 12 text path segments × 3
     assert checked > 100
 
 
