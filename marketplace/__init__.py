@@ -12,7 +12,7 @@ from marketplace import cli, limiter, logs, queueing, web
 from marketplace.payments import gateway
 from marketplace.config import load_settings, validate_settings
 from marketplace.db import db
-from marketplace.http import init_api
+from marketplace.http import JSONProvider, init_api
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -22,6 +22,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
     validate_settings(app.config)
+    app.json = JSONProvider(app)
     app.json.sort_keys = False  # keep fields in schema order
     os.makedirs(app.instance_path, exist_ok=True)
 

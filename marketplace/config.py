@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping
 
+from limits import parse as parse_limit
+
 DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key"  # refused in production
 # The embedded default: localstripe on loopback, with keys it accepts (any sk_test_ works).
 LOCALSTRIPE_URL = "http://127.0.0.1:8420"
@@ -60,6 +62,9 @@ def load_settings(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         "AUTH_TOKEN_TTL_SECONDS": _int(env, "AUTH_TOKEN_TTL_SECONDS", 12 * 3600),
         "AUTH_RATE_LIMIT": env.get("AUTH_RATE_LIMIT", "10 per minute;100 per hour"),
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
+        # Requests to /r/{code} per client address (links/rate_limit.py): generous, as many
+        # shoppers can share one address (carrier-grade NAT, offices).
+        "REDIRECT_RATE_LIMIT": env.get("REDIRECT_RATE_LIMIT", "300 per minute"),
         # argon2id cost; the defaults follow RFC 9106's second recommended option.
         "PASSWORD_HASH_TIME_COST": _int(env, "PASSWORD_HASH_TIME_COST", 3),
         "PASSWORD_HASH_MEMORY_COST_KIB": _int(env, "PASSWORD_HASH_MEMORY_COST_KIB", 65536),
@@ -125,6 +130,10 @@ def validate_settings(settings: Mapping[str, Any]) -> None:
         raise ConfigError("PAYOUT_MINIMUM must not be negative")
     if not 1 <= settings["ATTRIBUTION_BATCH_SIZE"] <= 5000:
         raise ConfigError("ATTRIBUTION_BATCH_SIZE must be between 1 and 5000")
+    try:
+        parse_limit(settings["REDIRECT_RATE_LIMIT"])
+    except ValueError as exc:
+        raise ConfigError(f"REDIRECT_RATE_LIMIT must be a single limit such as '300 per minute': {exc}") from exc
     if settings["MARKETPLACE_ENV"] != "production":
         return
     secret = settings.get("SECRET_KEY") or ""

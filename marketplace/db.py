@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 import logging
+import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 from datetime import datetime, timezone
 
 from flask import Flask, current_app, g
@@ -201,3 +202,19 @@ def insert_rows_returning_ids(table: Table, rows: list[dict[str, Any]]) -> list[
         row["id"] = new_id
     insert_rows(table, rows)
     return ids
+
+
+# PostgreSQL stores no NUL character in text, and UTF-8 no lone surrogate; JSON's escapes
+# (\u0000, \ud800) carry both, so either would reach the database and fail there (a 500).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def has_unstorable_text(value: Any) -> bool:
+    """Whether ``value`` (text, or JSON-like lists and mappings of it, keys included) has such a character."""
+    if isinstance(value, str):
+        return _UNSTORABLE.search(value) is not None
+    if isinstance(value, Mapping):
+        return any(has_unstorable_text(key) or has_unstorable_text(item) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(has_unstorable_text(item) for item in value)
+    return False

@@ -7,27 +7,29 @@ pagination are documented in the OpenAPI document from one place.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import math
 from http import HTTPStatus
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 import marshmallow as ma
 import swagger_ui_bundle
 from flask import Blueprint as FlaskBlueprint
 from flask import current_app, g, request
+from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api as BaseApi
 from flask_smorest import Blueprint as BaseBlueprint
 from flask_smorest.error_handler import ErrorSchema as BaseErrorSchema
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import InterfaceError, OperationalError
-from webargs.flaskparser import FlaskParser
-from werkzeug.exceptions import HTTPException, NotFound
+from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.exceptions import HTTPException, NotFound, UnsupportedMediaType
 from werkzeug.routing import IntegerConverter
 
 from marketplace.accounts.services import authenticate_bearer
-from marketplace.db import db
-from marketplace.errors import DatabaseUnavailable, DomainError, Forbidden, Unauthorized
+from marketplace.db import db, has_unstorable_text
+from marketplace.errors import DatabaseUnavailable, DomainError, Forbidden, Invalid, Unauthorized
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +53,24 @@ class IdConverter(IntegerConverter):
         return number
 
 
+UNSTORABLE_MESSAGE = "Text must not contain NUL characters or lone surrogates."
+
+
 class Schema(ma.Schema):
-    """Base schema: unknown fields are an error, so typos surface as 422s."""
+    """Base schema: unknown fields are an error, so typos surface as 422s; so is text the
+    database cannot store."""
 
     class Meta:
         unknown = ma.RAISE
         ordered = True
+
+    @ma.pre_load
+    def _refuse_unstorable_text(self, data, **kwargs):
+        if isinstance(data, Mapping):
+            bad = {str(key): [UNSTORABLE_MESSAGE] for key, value in data.items() if has_unstorable_text([key, value])}
+            if bad:
+                raise ma.ValidationError(bad)
+        return data
 
 
 class PatchSchemaMixin:
@@ -135,9 +149,53 @@ class ArgumentsParser(FlaskParser):
 
     DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": None, "querystring": None}
 
+    def _raw_load_json(self, req):
+        """A body that is not JSON is refused (415) rather than ignored, as webargs would (a PATCH
+        sent as a form changed nothing and answered 200); JSON nested deeper than the parser's
+        recursion allows is an invalid body (400), not a 500."""
+        if not is_json_request(req) and (req.content_length or req.get_data(cache=True)):
+            raise UnsupportedMediaType("the body must be JSON, sent with Content-Type: application/json")
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError:
+            self._handle_invalid_json_error(json.JSONDecodeError("nested too deeply", "", 0), req)
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Flask's ``request.get_json`` answers 400 for what it cannot parse (a ValueError); too deep
+    a nesting raised RecursionError instead, a 500."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+
 
 class Blueprint(BaseBlueprint):
     ARGUMENTS_PARSER = ArgumentsParser()
+
+    def add_url_rule(self, rule, endpoint=None, view_func=None, provide_automatic_options=None, **options):
+        """Document the 404 of every path with parameters: the converters refuse what cannot
+        exist (``<id:...>`` out of range, a segment too long) before the view runs."""
+        documented = getattr(view_func, "_apidoc", {}).get("response", {}).get("responses", {})
+        if "<" in rule and 404 not in documented:
+            view_func = self.alt_response(404, response="NOT_FOUND")(view_func)
+        return super().add_url_rule(rule, endpoint, view_func, provide_automatic_options, **options)
+
+    def arguments(self, schema, *, location="json", **kwargs):
+        """Also document what any JSON body can get before validation: 400 (not JSON), 413 (too
+        large) and 415 (sent as something else than JSON)."""
+        parse = super().arguments(schema, location=location, **kwargs)
+        if location != "json":
+            return parse
+
+        def decorator(view):
+            view = self.alt_response(400, response="BAD_REQUEST")(parse(view))
+            view = self.alt_response(413, response=HTTPStatus.REQUEST_ENTITY_TOO_LARGE.name)(view)
+            return self.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")(view)
+
+        return decorator
 
     def auth_required(self, roles: Iterable[str] | None = None) -> Callable:
         """Require a valid bearer token, and one of ``roles`` if given (else 403)."""
@@ -188,6 +246,20 @@ def current_user(required: bool = False):
     return g.current_user
 
 
+def refuse_unstorable_text() -> None:
+    """The path, query string and form fields, which views may read without a schema (the pages'
+    ``via`` and sign-in form, path segments looked up by slug or code): the same rule as ``Schema``."""
+    errors = {
+        location: sorted(name for name, value in values.items(multi=True) if has_unstorable_text([name, value]))
+        for location, values in (("query", request.args), ("form", request.form))
+    }
+    errors = {location: {name: [UNSTORABLE_MESSAGE] for name in names} for location, names in errors.items() if names}
+    if has_unstorable_text(request.path):
+        errors["path"] = [UNSTORABLE_MESSAGE]
+    if errors:
+        raise Invalid("the request has text that cannot be stored", reason="unstorable_text", errors=errors)
+
+
 # ---------------------------------------------------------------- pagination
 
 
@@ -235,6 +307,7 @@ def paginate(query: Select, page: int, page_size: int) -> dict[str, Any]:
 def init_api(app) -> Api:
     """Create the app's Api (one per app, so several apps can live in one process)."""
     app.url_map.converters["id"] = IdConverter
+    app.before_request(refuse_unstorable_text)
     # Swagger UI's assets ship with the swagger-ui-bundle package: /api/docs works offline.
     app.register_blueprint(
         FlaskBlueprint(

@@ -34,6 +34,9 @@ def configure_logging(level: str, fmt: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Stripe's SDK logs whole request and response bodies at DEBUG (a PaymentIntent's client
+    # secret among them): never below INFO, whatever LOG_LEVEL says.
+    logging.getLogger("stripe").setLevel(max(logging.getLevelName(level), logging.INFO))
 
 
 def start_request(request: Request) -> None:

@@ -8,6 +8,7 @@ migrations; every test then starts from empty tables and an empty Redis.
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import socket
@@ -150,6 +151,7 @@ def _clean_state(app):
     yield
     limiter.reset()
     app.extensions.pop("link_cache", None)
+    app.extensions.pop("redirect_rate_limit", None)  # counts kept in the process without Redis
     with app.app_context():
         tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
         for attempt in range(5):
@@ -194,6 +196,14 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@functools.cache
+def openapi_document() -> dict[str, Any]:
+    """The app's OpenAPI document, from an app built only to read it (the tests that walk every
+    operation need it when they are collected)."""
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "REDIS_URL": None, "LOG_LEVEL": "WARNING"})
+    return app.test_client().get("/api/openapi.json").get_json()
 
 
 def assert_422_names(response, location: str, field: str) -> None:

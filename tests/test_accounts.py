@@ -1,3 +1,9 @@
+import string
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from itsdangerous.encoding import base64_decode
 from sqlalchemy import select
 
 from marketplace.accounts.models import AuthSession, User
@@ -197,3 +203,33 @@ def test_change_password_refuses_short_new_password(client):
 
     assert response.status_code == 422
     assert "new_password" in response.get_json()["errors"]["json"]
+
+
+def _decoded(token: str) -> list[bytes] | None:
+    try:
+        return [base64_decode(part) for part in token.split(".")]
+    except Exception:  # noqa: BLE001 - not base64 at all: certainly another token
+        return None
+
+
+@pytest.fixture
+def signed_in(make):
+    return make.actor("shopper")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_a_token_changed_in_any_one_character_is_refused(client, signed_in, data):
+    """Tampering: a bearer token with any one character replaced is a 401, never someone's session."""
+    token = signed_in.token
+    position = data.draw(st.integers(min_value=0, max_value=len(token) - 1))
+    replacement = data.draw(st.sampled_from(string.ascii_letters + string.digits + "-_.").filter(
+        lambda c: c != token[position]))
+
+    tampered = f"{token[:position]}{replacement}{token[position + 1:]}"
+    assume(_decoded(tampered) != _decoded(token))  # base64's unused low bits: the same bytes, the same token
+
+    response = client.get("/api/v1/me", headers={"Authorization": f"Bearer {tampered}"})
+
+    assert response.status_code == 401, response.get_json()
+    assert response.get_json()["reason"] in ("invalid_token", "token_expired", "token_revoked")

@@ -149,3 +149,77 @@ def test_interactive_docs_are_served_with_their_assets(client):
         assert served.status_code == 200, asset
         assert len(served.data) > 1000
         served.close()
+
+
+def test_openapi_documents_what_routing_and_body_parsing_answer_before_the_view(client):
+    """Regression (found by tests/test_contract.py): a path with parameters can be a 404 from the
+    router (an id out of range), and a JSON body a 400 (not JSON) or a 413 (too large); each
+    operation documented only ``default`` for them."""
+    spec = client.get("/api/openapi.json").get_json()
+
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if method == "parameters":
+                continue
+            responses = set(operation["responses"])
+            if "{" in path:
+                assert "404" in responses, f"{method} {path}"
+            if "requestBody" in operation:
+                assert {"400", "413"} <= responses, f"{method} {path}"
+    members = spec["paths"]["/api/v1/brands/{brand_id}/members"]["get"]["responses"]
+    assert members["404"] == {"$ref": "#/components/responses/NOT_FOUND"}
+
+
+def test_a_router_404_and_a_body_400_match_the_documented_error_schema(client, make):
+    brand = make.actor("brand")
+
+    not_found = client.get("/api/v1/brands/0/members", headers=brand.headers)
+    not_json = client.post("/api/v1/brands", data="{", content_type="application/json", headers=brand.headers)
+
+    assert (not_found.status_code, not_found.get_json()["code"]) == (404, 404)
+    assert (not_json.status_code, not_json.get_json()["code"]) == (400, 400)
+    assert not_json.get_json()["errors"] == {"json": ["Invalid JSON body."]}
+
+
+# ------------------------------------------------- bad input (found by tests/test_bad_input.py)
+
+
+def test_json_nested_too_deeply_is_a_400_not_a_500(client):
+    """Regression: the JSON parser's RecursionError escaped as a 500."""
+    for body in ("[" * 100_000 + "]" * 100_000, '{"a":' * 50_000 + "1" + "}" * 50_000):
+        response = client.post("/api/v1/auth/token", data=body, content_type="application/json")
+
+        assert response.status_code == 400
+        assert response.get_json()["errors"] == {"json": ["Invalid JSON body."]}
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
+def test_a_body_that_is_not_json_is_415_not_ignored(client, make, content_type):
+    """Regression: webargs ignored a body of another type, so a PATCH changed nothing and answered 200."""
+    brand = make.brand(name="Acme")
+
+    response = client.patch(f"/api/v1/brands/{brand['id']}", data='{"name": "Renamed"}', content_type=content_type,
+                            headers=brand["owner"].headers)
+
+    assert response.status_code == 415, response.get_json()
+    assert response.get_json()["code"] == 415 and "application/json" in response.get_json()["message"]
+    assert client.get(f"/api/v1/brands/{brand['id']}").get_json()["name"] == "Acme"
+
+
+@pytest.mark.parametrize("text", ["a\x00b", "a\ud800b"])
+def test_text_the_database_cannot_store_is_422_naming_where_it_is(client, make, text):
+    """Regression: PostgreSQL refuses NUL characters (and UTF-8 lone surrogates): each was a 500
+    there, from a JSON body, a query parameter or a path segment."""
+    owner = make.actor("brand")
+
+    body = client.post("/api/v1/brands", json={"name": text, "default_commission_bps": 5}, headers=owner.headers)
+    nested = client.post("/api/v1/brands", json={"name": "ok", "default_commission_bps": 5, "website": None,
+                                                 "x": [text]}, headers=owner.headers)
+    query = client.get("/api/v1/products", query_string={"q": "a\x00b"})
+    path = client.get("/api/v1/storefronts/a%00b")
+
+    assert body.status_code == 422 and "name" in body.get_json()["errors"]["json"]
+    assert nested.status_code == 422 and "x" in nested.get_json()["errors"]["json"]
+    assert query.status_code == 422 and query.get_json()["errors"] == {
+        "query": {"q": ["Text must not contain NUL characters or lone surrogates."]}}
+    assert path.status_code == 422 and "path" in path.get_json()["errors"]

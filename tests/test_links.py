@@ -287,7 +287,7 @@ def test_a_lost_redis_connection_is_counted_and_the_next_click_reconnects(client
     code = create_link(client, shop).get_json()["code"]
     client.get(f"/r/{code}", headers={"User-Agent": DESKTOP})
     connection = app.extensions["click_appender"]._connection
-    monkeypatch.setattr(connection, "send_command", lambda *args: (_ for _ in ()).throw(RedisConnectionError("gone")))
+    monkeypatch.setattr(connection, "send_packed_command", lambda *args: (_ for _ in ()).throw(RedisConnectionError("gone")))
 
     assert client.get(f"/r/{code}", headers={"User-Agent": DESKTOP}).status_code == 302
 
@@ -311,7 +311,7 @@ def test_at_exit_the_appender_waits_for_its_replies_then_disconnects(client, app
 
     assert redis.llen(BUFFER_KEY) == 3
     if not isinstance(redis, fakeredis.FakeRedis):  # (fakeredis's replies are not readable without blocking)
-        assert appender._unconfirmed == 0
+        assert not appender._pending
     assert appender._connection._sock is None
 
 
@@ -361,3 +361,51 @@ def test_repeat_is_judged_against_clicks_already_stored(client, app, redis, shop
         drain_clicks()
 
     assert [c.counted for c in clicks(app)] == [True, False]
+
+
+# ------------------------------------------------ the redirect's rate limit (links/rate_limit.py)
+
+
+def _from(address: str) -> dict:
+    return {"environ_base": {"REMOTE_ADDR": address}, "headers": {"User-Agent": DESKTOP}}
+
+
+def test_the_redirect_is_limited_per_address_on_both_paths_and_unknown_codes_count(client, app, shop, monkeypatch):
+    """Without Redis the count is kept in the process: exact. The first request for the code goes
+    through the Flask view, the next ones through the hot path (the code is cached)."""
+    monkeypatch.setitem(app.config, "REDIRECT_RATE_LIMIT", "3 per minute")
+    code = create_link(client, shop).get_json()["code"]
+
+    answers = [client.get(f"/r/{code}", **_from("198.51.100.7")) for _ in range(4)]
+    other_address = client.get(f"/r/{code}", **_from("198.51.100.8"))
+    guesses = [client.get("/r/guess123", **_from("198.51.100.9")).status_code for _ in range(4)]
+
+    assert [a.status_code for a in answers] == [302, 302, 302, 429]
+    refused = answers[-1]
+    assert refused.get_json() == {"code": 429, "status": "Too Many Requests", "reason": "rate_limited",
+                                  "message": "too many requests from this address; try again later"}
+    assert refused.headers["Retry-After"] == "60" and "Set-Cookie" not in refused.headers
+    assert other_address.status_code == 302
+    assert len(clicks(app)) == 4  # three from the first address, one from the second: none for the 429
+    assert guesses == [404, 404, 404, 429]
+
+
+def test_with_redis_the_count_rides_with_the_click_and_refuses_within_a_few_requests(client, app, redis, shop,
+                                                                                    monkeypatch):
+    if isinstance(redis, fakeredis.FakeRedis):
+        pytest.skip("fakeredis's connections never report a reply as readable without blocking")
+    monkeypatch.setitem(app.config, "REDIRECT_RATE_LIMIT", "5 per minute")
+    code = create_link(client, shop).get_json()["code"]
+
+    statuses = []
+    for _ in range(12):
+        statuses.append(client.get(f"/r/{code}", **_from("198.51.100.7")).status_code)
+        time.sleep(0.01)  # a reply takes this long at most on loopback: the overshoot is then nil
+
+    admitted = statuses.count(302)
+    assert statuses == [302] * admitted + [429] * (12 - admitted)
+    assert 5 <= admitted <= 6, statuses  # the sixth is admitted when the fifth's count was not read yet
+    assert _buffered(redis, admitted)  # a click for each 302, none for a 429
+    [key] = redis.keys("marketplace:redirect-rate:*")
+    assert "198.51.100.7" not in key.decode() and int(redis.get(key)) == admitted
+    assert 0 < redis.ttl(key) <= 60

@@ -272,3 +272,33 @@ def test_the_emulator_payment_route_needs_csrf_the_shoppers_order_and_localstrip
     finally:
         app.config["STRIPE_API_BASE"] = emulator
     assert with_stripe.status_code == 404
+
+
+def test_a_card_token_localstripe_never_issued_is_a_declined_card_not_a_502(client, shop):
+    """Regression: the emulator's unknown token was reported as the provider being down (502)."""
+    _add(client, shop, shop["pan"])
+    pay_path = _checkout(client, shop).headers["Location"]
+
+    response = client.post(f"{pay_path}/emulator", json={"card_token": "tok_nevertokenised"},
+                           headers={"X-CSRFToken": _csrf(client, pay_path)})
+
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json() == {
+        "paid": False, "message": "This card could not be read. The order is not paid; you can try another card."}
+
+
+def test_pages_refuse_deeply_nested_json_and_text_the_database_cannot_store(client, shop):
+    """Regressions: the payment call's nested JSON was a 500; a NUL in the sign-in form, or in
+    the storefront page's ``via``, a 500 on PostgreSQL."""
+    _add(client, shop, shop["pan"])
+    pay_path = _checkout(client, shop).headers["Location"]
+
+    nested = client.post(f"{pay_path}/emulator", data="[" * 100_000, content_type="application/json",
+                         headers={"X-CSRFToken": _csrf(client, pay_path)})
+    sign_in = client.post("/account/sign-in", data={"csrf_token": _csrf(client, "/account/sign-in"),
+                                                    "email": "a\x00@example.com", "password": "x"})
+    via = client.get(f"/s/{shop['slug']}?via=a%00b")
+
+    assert nested.status_code == 422 and nested.get_json()["errors"] == {"card_token": ["Missing data for required field."]}
+    assert sign_in.status_code == 422 and "cannot be stored" in sign_in.get_data(as_text=True)
+    assert via.status_code == 422 and via.mimetype == "text/html"

@@ -20,7 +20,7 @@ from marketplace.db import db, utcnow
 from marketplace.orders.models import Order
 from marketplace.orders.services import expire_due_orders
 from marketplace.payments.models import StripeEvent
-from tests.stripe_events import deliver, event_body, sign
+from tests.stripe_events import deliver, event_body, event_for, sign
 from workers import AppSimpleWorker
 
 API = "/api/v1"
@@ -316,3 +316,51 @@ def test_a_redelivered_event_whose_job_failed_is_queued_again(client, app, redis
     assert queue.count == 1
     worker.work(burst=True)
     assert read(client, order)["status"] == "paid"
+
+
+# ------------------------------------------- payloads of any shape (found by tests/test_fuzz.py)
+
+
+def test_an_event_with_objects_inside_lists_is_stored_as_json(client, app, order):
+    """Regression: the SDK's ``to_dict`` left objects inside lists as StripeObjects, which cannot be
+    stored as JSON: a 500, and Stripe would redeliver forever."""
+    body = event_body("payment_intent.succeeded", order, charges={"object": "list", "data": [{"id": "ch_1", "paid": True}]})
+
+    response = deliver(client, app, body)
+
+    assert response.status_code == 200, response.get_json()
+    assert read(client, order)["status"] == "paid"
+    with app.app_context():
+        assert db.session.scalar(select(StripeEvent.payload))["data"]["object"]["charges"]["data"] == [
+            {"id": "ch_1", "paid": True}
+        ]
+
+
+@pytest.mark.parametrize("payload", ['[1, 2]', '{"type": "payment_intent.succeeded", "data": {"object": {}}}',
+                                     '{"id": "evt_1", "type": "x", "data": {"object": []}}',
+                                     '{"id": "evt_1", "type": "' + "x" * 101 + '", "data": {"object": {}}}',
+                                     '{"id": "evt_\\u0000", "type": "x", "data": {"object": {}}}',
+                                     '{"id": "evt_1", "type": "x", "data": {"object": {"amount": Infinity}}}',
+                                     '{"id": "evt_1", "type": "x", "data": {"object": {"amount": NaN}}}'])
+def test_signed_json_that_is_not_a_storable_event_is_400(client, app, payload):
+    response = deliver(client, app, payload)
+
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert stored_events(app) == 0
+
+
+@pytest.mark.parametrize(("event_type", "obj", "outcome"), [
+    ("payment_intent.succeeded", {"amount": 100}, "ignored: payment_intent.succeeded without an id"),
+    ("payment_intent.succeeded", {"id": "pi_1", "amount": "100"}, "ignored: payment_intent.succeeded without an amount"),
+    ("payment_intent.payment_failed", {"id": "pi_1", "last_payment_error": "declined"},
+     "ignored: no order has payment intent pi_1"),
+    ("refund.updated", {"id": 7}, "ignored: refund.updated without an id"),
+])
+def test_a_signed_event_whose_object_lacks_what_its_type_needs_is_stored_and_ignored(client, app, event_type, obj,
+                                                                                     outcome):
+    """Regression: the job read ``obj["id"]`` and friends unchecked; inline (no Redis) that was the webhook's 500."""
+    response = deliver(client, app, event_for(event_type, obj))
+
+    assert response.status_code == 200, response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(StripeEvent.outcome)) == outcome

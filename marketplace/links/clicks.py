@@ -22,8 +22,9 @@ import re
 import secrets
 import threading
 import time
-from contextlib import contextmanager
 import uuid
+from collections import deque
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,6 +38,7 @@ from ua_parser import parse as parse_user_agent
 
 from marketplace.db import db, upsert, utcnow
 from marketplace.links.models import Click
+from marketplace.links.rate_limit import RedirectRateLimit, redirect_rate_limit
 from marketplace.queueing import enqueue_after_commit, get_redis
 
 log = logging.getLogger(__name__)
@@ -85,10 +87,10 @@ def click_uid() -> str:
     return f"{time.time_ns() // 1000:014x}{secrets.token_hex(9)}"
 
 
-def record_click(link_id: int, visitor_id: str, user_agent: str, ip: str | None, referrer: str | None) -> bool:
-    """Buffer (or, without Redis, store) one click. Never raises: the redirect must not fail."""
+def new_click(link_id: int, visitor_id: str, user_agent: str, ip: str | None, referrer: str | None) -> dict[str, Any]:
+    """One click as the redirect records it (the address only as its daily hash)."""
     device, browser, is_bot = classify(user_agent)
-    click = {
+    return {
         "uid": click_uid(),
         "link_id": link_id,
         "visitor_id": visitor_id,
@@ -99,34 +101,52 @@ def record_click(link_id: int, visitor_id: str, user_agent: str, ip: str | None,
         "ip_hash": hash_ip(ip),
         "is_bot": is_bot,
     }
+
+
+def admit(ip: str | None, click: dict[str, Any] | None = None) -> bool:
+    """One request to ``/r/``: counted against its address's rate limit (``links.rate_limit``) and,
+    for a GET, its click buffered (or, without Redis, stored). False when the address is over the
+    limit: nothing is recorded then. Never raises: a failure is logged and the request admitted."""
+    ip_hash = click["ip_hash"] if click else hash_ip(ip)
+    limit = redirect_rate_limit()
     try:
         redis = get_redis()
-        if redis is None:
+        if redis is not None:
+            return _appender(redis).send(json.dumps(click) if click else None, ip_hash, limit)
+        if limit is not None and not limit.count_here(ip_hash):
+            return False
+        if click:
             store_clicks([click])
-        else:
-            _appender(redis).append(json.dumps(click))
         return True
     except Exception:
         db.session.rollback()
-        log.exception("click on link %s not recorded", link_id, extra={"metric": "click_record_failures", "count": 1})
-        return False
+        if click:
+            log.exception("click on link %s not recorded", click["link_id"], extra={"metric": "click_record_failures", "count": 1})
+        else:
+            log.exception("a redirect was not counted")
+        return True
+
+
+_CLICK = "click"  # what a pending reply answers: a click's RPUSH, (limit, hash, window) for a count, None
 
 
 class ClickAppender:
-    """RPUSHes clicks onto the buffer without waiting for Redis's reply.
+    """RPUSHes clicks onto the buffer, and counts each address's requests, without waiting for Redis.
 
-    Each click is one ``RPUSH`` written to a connection this process keeps for it; the redirect
-    answers once the command is written to the socket, not after Redis replied (a round trip of
-    system calls and waiting saved per redirect: docs/benchmarks.md). Replies are read on later
-    appends, once they have arrived: an error reply is logged and counted then. If the connection
-    breaks, the click being sent and those whose replies were not read yet are logged and counted
-    as not recorded (some of them may have been). Redis gets ``TIMEOUT_SECONDS`` to accept a
-    connection or take a click, and after a failure it is left alone for ``RETRY_SECONDS``: the
-    clicks meanwhile are counted as not recorded at once, so a hung Redis costs the redirect at most
-    one short wait a second per process, not a socket timeout per click. At exit
-    (gunicorn recycling or stopping a worker), ``close`` waits for the replies still due. The
-    trade-off: a worker killed outright (SIGKILL, out of memory, a crash) within about one Redis
-    round trip of answering can lose the clicks Redis had not read yet, uncounted."""
+    Each request is one write on a connection this process keeps for it: the click's ``RPUSH``
+    and the address's ``INCR``/``EXPIRE`` (``links.rate_limit``). The redirect answers once the
+    write is on the socket, not after Redis replied (a round trip of system calls and waiting
+    saved per redirect: docs/benchmarks.md). Replies are read on later requests, once they have
+    arrived: an error reply is logged and counted then, and a count past the limit makes this
+    process refuse that address. If the connection breaks, the click being sent and those whose
+    replies were not read yet are logged and counted as not recorded (some of them may have
+    been), and the next request connects again. Redis gets ``TIMEOUT_SECONDS`` to accept a
+    connection or take a write, and after a failure it is left alone for ``RETRY_SECONDS``: the
+    clicks meanwhile are counted as not recorded at once, so a hung Redis costs the redirect at
+    most one short wait a second per process, not a socket timeout per click. At exit (gunicorn recycling or stopping a
+    worker), ``close`` waits for the replies still due. The trade-off: a worker killed outright
+    (SIGKILL, out of memory, a crash) within about one Redis round trip of answering can lose
+    the clicks Redis had not read yet, uncounted."""
 
     TIMEOUT_SECONDS = 0.25
     RETRY_SECONDS = 1.0
@@ -134,15 +154,16 @@ class ClickAppender:
     def __init__(self, redis) -> None:
         self.redis = redis
         self._connection = None
-        self._unconfirmed = 0
+        self._pending: deque = deque()  # what each reply not read yet answers, in order
         self._retry_at = 0.0
         self._lock = threading.Lock()  # one connection per process, whatever gunicorn's threads
 
-    def append(self, entry: str) -> None:
+    def send(self, click: str | None, ip_hash: str, limit: RedirectRateLimit | None) -> bool:
+        """Read the replies that arrived; then, unless the address is refused (False), send the
+        click (if any) and the address's count in one write."""
         with self._lock:
             if time.monotonic() < self._retry_at:
                 raise RedisConnectionError("Redis failed a moment ago; not tried again yet")
-            sent = 0
             try:
                 if self._connection is None:
                     pool = self.redis.connection_pool
@@ -150,18 +171,28 @@ class ClickAppender:
                         **pool.connection_kwargs, "socket_timeout": self.TIMEOUT_SECONDS,
                         "socket_connect_timeout": self.TIMEOUT_SECONDS,
                     })
-                self._connection.send_command("RPUSH", BUFFER_KEY, entry)
-                sent = 1
-                self._unconfirmed += 1
                 self._read_replies()
+                if limit is not None and limit.refuses(ip_hash):
+                    return False
+                commands, answers = [], []
+                if click is not None:
+                    commands.append(("RPUSH", BUFFER_KEY, click))
+                    answers.append(_CLICK)
+                if limit is not None:
+                    window = limit.window(ip_hash)
+                    commands += [("INCR", window.key), ("EXPIRE", window.key, limit.seconds)]
+                    answers += [(limit, ip_hash, window), None]
+                if commands:
+                    self._connection.send_packed_command(self._connection.pack_commands(commands))
+                    self._pending.extend(answers)
+                return True
             except (RedisConnectionError, RedisTimeoutError):
-                unconfirmed, self._unconfirmed = self._unconfirmed - sent, 0
-                self._connection.disconnect()
+                unconfirmed = self._lost()
                 self._retry_at = time.monotonic() + self.RETRY_SECONDS
                 if unconfirmed:
                     log.error("Redis connection lost: %d earlier clicks unconfirmed, perhaps not recorded", unconfirmed,
                               extra={"metric": "click_record_failures", "count": unconfirmed})
-                raise  # this click: record_click logs and counts it
+                raise  # this click: admit logs and counts it
 
     def close(self) -> None:
         """Wait (a little) for the replies still due, then disconnect: at the process's exit. A socket
@@ -172,17 +203,33 @@ class ClickAppender:
             try:
                 self._read_replies(timeout=1)
             except (RedisConnectionError, RedisTimeoutError):
-                log.exception("%d clicks unconfirmed at exit, perhaps not recorded", self._unconfirmed,
-                              extra={"metric": "click_record_failures", "count": self._unconfirmed})
+                unconfirmed = self._lost()
+                log.exception("%d clicks unconfirmed at exit, perhaps not recorded", unconfirmed,
+                              extra={"metric": "click_record_failures", "count": unconfirmed})
             self._connection.disconnect()
 
+    def _lost(self) -> int:
+        """Forget the replies due on a broken connection; the number of clicks among them."""
+        unconfirmed = sum(1 for answer in self._pending if answer is _CLICK)
+        self._pending.clear()
+        self._connection.disconnect()
+        return unconfirmed
+
     def _read_replies(self, timeout: float = 0) -> None:
-        while self._unconfirmed and self._connection.can_read(timeout=timeout):
-            self._unconfirmed -= 1
+        while self._pending and self._connection.can_read(timeout=timeout):
+            answer = self._pending.popleft()
             try:
-                self._connection.read_response()
+                reply = self._connection.read_response()
             except ResponseError:
-                log.exception("a buffered click was refused by Redis", extra={"metric": "click_record_failures", "count": 1})
+                if answer is _CLICK:
+                    log.exception("a buffered click was refused by Redis",
+                                  extra={"metric": "click_record_failures", "count": 1})
+                else:
+                    log.exception("a redirect's count was refused by Redis")
+                continue
+            if isinstance(answer, tuple):
+                limit, ip_hash, window = answer
+                limit.counted(ip_hash, reply, window)
 
 
 def _appender(redis) -> ClickAppender:
@@ -196,7 +243,7 @@ def _appender(redis) -> ClickAppender:
 
 
 def store_clicks(clicks: list[dict[str, Any]]) -> int:
-    """Insert a batch of clicks (as ``record_click`` builds them), deciding repeats in time order;
+    """Insert a batch of clicks (as ``new_click`` builds them), deciding repeats in time order;
     returns the rows added. On PostgreSQL one set-based statement does it all, elsewhere Python."""
     if not clicks:
         return 0

@@ -1,11 +1,11 @@
 """``GET /r/{code}`` served before Flask's request handling, for codes this process has cached.
 
 The redirect is the one path whose cost per request is a target (docs/benchmarks.md): past
-routing, Flask-Limiter's check (``/r/`` has no limit, but the check runs on every request),
+routing, Flask-Limiter's check (it has no limit on ``/r/``, but the check runs on every request),
 flask-smorest's response wrapper and the request context cost about as much as the redirect's
 own work. This WSGI middleware answers a GET or HEAD of ``/r/{code}`` whose link
-``links.services.resolve`` has cached (no SQL here, nothing that can fail but the click,
-which ``record_click`` never lets fail the redirect) with the same response as the Flask view,
+``links.services.resolve`` has cached (no SQL here, nothing that can fail but the click and
+the address's count, which ``clicks.admit`` never lets fail the redirect) with the same response as the Flask view,
 ``links.routes.follow``, in an app context: the request id and the access-log line come from
 ``logs``. Everything else goes on to the Flask app: other paths, the first request for a code
 (the view resolves it and fills the cache), unknown and inactive codes (the API's 404).

@@ -7,6 +7,8 @@ that need what localstripe cannot do use a recording fake with the same methods.
 
 from __future__ import annotations
 
+import json
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -146,6 +148,11 @@ class StripeGateway:
         """
         try:
             token = self.client.v1.tokens.retrieve(card_token)
+        except stripe.InvalidRequestError as exc:  # a token it never issued: the browser's, not the provider's fault
+            raise CardDeclined("This card could not be read.") from exc
+        except stripe.StripeError as exc:
+            raise _provider_error(exc) from exc
+        try:
             self.client.v1.payment_intents.update(payment_intent_id, params={"payment_method": token.card.id})
             return _intent(self.client.v1.payment_intents.confirm(payment_intent_id))
         except stripe.CardError as exc:
@@ -219,12 +226,28 @@ class StripeGateway:
         return _transfer(page.data[0]) if page.data else None
 
     def parse_webhook(self, payload: bytes, signature_header: str) -> dict[str, Any]:
-        """The verified event as a dict; ValueError for a bad payload or signature."""
+        """The verified event as plain JSON; ValueError for a bad payload or signature, or JSON that is
+        not an event. (Not the SDK's ``construct_event``: its ``to_dict`` leaves the objects inside
+        lists as StripeObjects, which cannot be stored as JSON.)"""
         try:
-            event = stripe.Webhook.construct_event(payload, signature_header, self.webhook_secret)
+            stripe.WebhookSignature.verify_header(payload, signature_header, self.webhook_secret,
+                                                  stripe.Webhook.DEFAULT_TOLERANCE)
         except stripe.SignatureVerificationError as exc:
             raise ValueError(f"bad signature: {exc.user_message or exc}") from exc
-        return event.to_dict()
+        event = json.loads(payload, parse_constant=_refuse_constant)
+        if not (
+            isinstance(event, dict)
+            and isinstance(event.get("id"), str) and 0 < len(event["id"]) <= 255
+            and isinstance(event.get("type"), str) and 0 < len(event["type"]) <= 100
+            and isinstance(event.get("data"), dict) and isinstance(event["data"].get("object"), dict)
+        ):
+            raise ValueError("not an event: an id, a type and a data.object are required")
+        return event
+
+
+def _refuse_constant(name: str) -> None:
+    """NaN and Infinity are not JSON: Python reads them, PostgreSQL refuses to store them."""
+    raise ValueError(f"{name} is not JSON")
 
 
 def init_app(app: Flask) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from marketplace.db import db, utcnow
+from marketplace.db import db, has_unstorable_text, utcnow
 from marketplace.errors import Conflict, DomainError
 from marketplace.orders.refunds import record_refund_update
 from marketplace.orders.services import PaymentUnavailable, record_payment_failed, record_payment_succeeded
@@ -73,6 +73,8 @@ def receive_event(payload: bytes, signature_header: str | None) -> tuple[str, bo
         event = get_gateway().parse_webhook(payload, signature_header)
     except ValueError as exc:
         raise BadWebhook(f"the event could not be verified: {exc}") from None
+    if has_unstorable_text(event):
+        raise BadWebhook("the event has text that cannot be stored (NUL characters or lone surrogates)")
     session = db.session
     stored = session.get(StripeEvent, event["id"])
     if stored is None:
@@ -98,21 +100,34 @@ def process_event(event_id: str) -> str | None:
     if event is None or event.processed_at is not None:
         session.rollback()
         return None
-    event.outcome = _apply(event.type, event.payload["data"]["object"], f"Stripe event {event.id} ({event.type})")
+    outcome = _apply(event.type, event.payload["data"]["object"], f"Stripe event {event.id} ({event.type})")
+    event.outcome = outcome[: StripeEvent.outcome.type.length]
     event.processed_at = utcnow()
     session.commit()
     log.info("stripe event %s: %s", event_id, event.outcome)
     return event.outcome
 
 
+def _text(obj: Any, key: str) -> str | None:
+    value = obj.get(key) if isinstance(obj, dict) else None
+    return value if isinstance(value, str) else None
+
+
 def _apply(event_type: str, obj: dict[str, Any], cause: str) -> str:
+    """Apply an event's object; one without the fields its type needs is stored, and ignored."""
+    handled = ("payment_intent.succeeded", "payment_intent.payment_failed", "refund.created", "refund.updated",
+               "refund.failed")
+    if event_type in handled and not _text(obj, "id"):
+        return f"ignored: {event_type} without an id"
     if event_type == "payment_intent.succeeded":
-        return record_payment_succeeded(obj["id"], obj.get("amount_received") or obj["amount"], cause)
+        amount = obj.get("amount_received") or obj.get("amount")
+        if not isinstance(amount, int) or isinstance(amount, bool):
+            return f"ignored: {event_type} without an amount"
+        return record_payment_succeeded(obj["id"], amount, cause)
     if event_type == "payment_intent.payment_failed":
-        error = obj.get("last_payment_error") or {}
-        return record_payment_failed(obj["id"], error.get("message") or "payment failed", cause)
+        return record_payment_failed(obj["id"], _text(obj.get("last_payment_error"), "message") or "payment failed", cause)
     if event_type in ("refund.created", "refund.updated", "refund.failed"):
-        return record_refund_update(obj["id"], obj.get("status") or "", cause)
+        return record_refund_update(obj["id"], _text(obj, "status") or "", cause)
     if event_type == "account.updated":
         return record_account_update(obj)
     return f"ignored: {event_type} is not handled"
