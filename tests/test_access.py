@@ -411,8 +411,7 @@ ACCESS: dict[tuple[str, str], Route] = {
     ("POST", "/dashboard/links"): Route(  # to the influencer's storefront: another's is a 403
         lambda w: "/dashboard/links", CURATOR_FORM, body=lambda w: {"storefront": w.ids["slug"], "channel": "blog"},
         mutates=False),
-    ("GET", "/dashboard/brands"): Route(  # a member of one brand goes straight to it
-        lambda w: "/dashboard/brands", E(200, anon=302, member=302, other_member=302)),
+    ("GET", "/dashboard/brands"): Route(lambda w: "/dashboard/brands", PRIVATE_PAGE),  # the brands one belongs to
     ("GET", "/dashboard/brands/<id:brand_id>"): Route(lambda w: f"/dashboard/brands/{w.ids['brand']}", MEMBER_PAGE),
     ("POST", "/dashboard/brands/<id:brand_id>/products"): Route(
         lambda w: f"/dashboard/brands/{w.ids['brand']}/products", MEMBER_FORM,

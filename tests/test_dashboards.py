@@ -46,17 +46,23 @@ def text(response) -> str:
 def test_sign_in_takes_each_role_to_its_dashboard_and_only_to_a_page_of_this_site(app, make):
     brand = make.brand()
     assert signed_in(app, make.influencer()).signed_in.location == "/dashboard"
-    assert signed_in(app, brand["owner"]).signed_in.location == "/dashboard/brands"
+    assert signed_in(app, brand["owner"]).signed_in.location == f"/dashboard/brands/{brand['id']}"  # their one brand
+    make.brand(brand["owner"])
+    assert signed_in(app, brand["owner"]).signed_in.location == "/dashboard/brands"  # the list of their two
     assert signed_in(app, make.actor("shopper")).signed_in.location == "/account/privacy"
     assert signed_in(app, make.influencer(), next_page="/dashboard/links").signed_in.location == "/dashboard/links"
     for elsewhere in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
         assert signed_in(app, make.influencer(), next_page=elsewhere).signed_in.location == "/dashboard"
 
 
-def test_a_brand_with_one_brand_lands_on_it(app, make):
-    brand = make.brand(name="Northwind")
+def test_the_brand_list_links_each_brand_of_the_member(app, make):
+    brand, other = make.brand(name="Northwind"), make.brand(name="Fernhill")
+    make.brand(name="Not theirs")
     browser = signed_in(app, brand["owner"])
-    assert browser.get("/dashboard/brands").location == f"/dashboard/brands/{brand['id']}"
+    browser.post(f"{API}/brands/{other['id']}/members", json={"email": brand["owner"].email}, headers=other["owner"].headers)
+    page = text(browser.get("/dashboard/brands"))
+    assert f'href="/dashboard/brands/{brand["id"]}">Northwind' in page and f'href="/dashboard/brands/{other["id"]}">Fernhill' in page
+    assert "Not theirs" not in page
 
 
 @pytest.mark.parametrize("path", ["/dashboard", "/dashboard/links", "/dashboard/brands", "/dashboard/brands/1/reports"])

@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import marshmallow as ma
-from flask import redirect, render_template, request, url_for
+from flask import render_template, request, url_for
 
 from marketplace.attribution.rules import MODELS
 from marketplace.brands import services as brands
@@ -57,11 +57,7 @@ def _money_field(data: dict[str, Any], currency: str) -> None:
 
 @blp.get("/dashboard/brands")
 def brand_dashboards():
-    user = require_signed_in()
-    mine = brands.brands_of(user)
-    if len(mine) == 1:
-        return redirect(url_for("web.brand_products", brand_id=mine[0].id))
-    return render_template("web/dashboard/brands.html", brands=mine)
+    return render_template("web/dashboard/brands.html", brands=brands.brands_of(require_signed_in()))
 
 
 # ---------------------------------------------------------------- products

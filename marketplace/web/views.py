@@ -24,6 +24,7 @@ from werkzeug.exceptions import HTTPException
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import Role
 from marketplace.accounts.schemas import DataExportSchema
+from marketplace.brands import services as brands
 from marketplace.db import db
 from marketplace.errors import DomainError, NotFound, Unauthorized
 from marketplace.http import Id
@@ -353,7 +354,8 @@ def _home_of(user) -> str:
     if user.role == Role.INFLUENCER:
         return url_for("web.influencer_dashboard")
     if user.role == Role.BRAND:
-        return url_for("web.brand_dashboards")
+        mine = brands.brands_of(user)  # a member of one brand goes straight to it
+        return url_for("web.brand_products", brand_id=mine[0].id) if len(mine) == 1 else url_for("web.brand_dashboards")
     return url_for("web.privacy")
 
 
