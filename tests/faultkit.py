@@ -260,6 +260,7 @@ class Stack:
             PASSWORD_HASH_TIME_COST="1",
             PASSWORD_HASH_MEMORY_COST_KIB="64",
             AUTH_RATE_LIMIT="10000 per minute",
+            REDIRECT_RATE_LIMIT="100000 per minute",  # the traffic comes from one address
             LOG_FORMAT="json",
             LOG_LEVEL="INFO",
             PYTHONUNBUFFERED="1",
