@@ -289,7 +289,8 @@ def main(argv=None) -> int:
             seconds = time.perf_counter() - began
             backend_cpu = cpu_seconds(backend) - backend_cpu if backend_cpu is not None else None
             db.session.close()
-            recent = Click.occurred_at >= START - HOUR  # the drained clicks, not the history
+            # The drained clicks: not the history (the day before), nor the demo's own clicks (other links).
+            recent = (Click.occurred_at >= START - HOUR) & Click.link_id.in_(links)
             rows = dict(db.session.execute(select(Click.uid, Click.counted).where(recent)).all())
             bots = db.session.scalar(select(func.count()).where(Click.is_bot.is_(True), recent))
             db.session.rollback()
