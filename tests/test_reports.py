@@ -498,3 +498,34 @@ def test_an_influencers_clicks_group_by_brand_with_several_item_links(app, clien
     assert response.status_code == 200, response.get_json()
     [row] = response.get_json()["rows"]
     assert (row["key"], row["clicks"]) == (str(story["brand"]["id"]), 2)  # Bob's click on the first link, and this one
+
+
+def test_an_order_marked_again_unchanged_keeps_its_rows_and_a_refund_replaces_them(app, client, story):
+    """The rollup job leaves alone an order whose rows come out as they were (a commission
+    approved, a webhook delivered twice) and replaces only the changed order's rows, with the
+    totals and cohorts moved by new minus old."""
+    def row_ids() -> dict[int, list[int]]:
+        with app.app_context():
+            found: dict[int, list[int]] = {}
+            for order_id, row_id in db.session.execute(select(ReportSale.order_id, ReportSale.id).order_by(ReportSale.id)):
+                found.setdefault(order_id, []).append(row_id)
+            return found
+
+    before, kept = row_ids(), rollup_rows(app)
+    with app.app_context():
+        mark_stale(before)
+        db.session.commit()  # the job runs inline after the commit
+        assert db.session.scalar(select(func.count()).select_from(ReportStaleOrder)) == 0
+    assert row_ids() == before and rollup_rows(app) == kept
+
+    orders = client.get(f"{API}/brands/{story['brand']['id']}/orders", headers=story["brand"]["owner"].headers).get_json()
+    bob = next(o for o in orders["items"] if o["email"] == "bob@example.com")
+    refund(client, bob, story["brand"], 1)
+    after = row_ids()
+    assert {order_id: ids for order_id, ids in after.items() if order_id != bob["id"]} == {
+        order_id: ids for order_id, ids in before.items() if order_id != bob["id"]}
+    assert min(after[bob["id"]]) > max(max(ids) for ids in before.values())  # new rows, the old ones gone
+    assert len(after[bob["id"]]) == len(before[bob["id"]])
+    changed = rollup_rows(app)
+    assert changed["report_shoppers"] != kept["report_shoppers"]  # Bob's cohort row: his refund
+    assert report(client, story)["total"]["refunds"] == 3000 + 5000

@@ -90,12 +90,6 @@ def sale_rows(where):
     ).all()
 
 
-def buyers_of(where) -> tuple[set[int], set[str]]:
-    """The brands and shopper keys of the ``report_sales`` rows matching ``where``."""
-    rows = db.session.execute(select(ReportSale.brand_id, ReportSale.shopper_key).where(where).distinct()).all()
-    return {brand_id for brand_id, _ in rows}, {key for _, key in rows}
-
-
 def refresh_shoppers(brands: set[int], keys: set[str]) -> None:
     """Recompute the ``report_shoppers`` and ``report_shopper_products`` rows of these shoppers
     at these brands from their ``report_sales`` rows. (Brands and keys apart, not pairs: each

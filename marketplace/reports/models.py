@@ -42,17 +42,20 @@ class ReportSale(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
-    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id", ondelete="CASCADE"))
-    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id"))
-    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
-    storefront_id: Mapped[int] = mapped_column(ForeignKey("storefronts.id"))
+    # No foreign keys, here or in the cohort tables: derived rows, written only by the rollup job
+    # from the rows it has just read under their orders' locks, and rebuilt from them at will;
+    # checking each key cost four times the insert itself (docs/benchmarks.md, the rollup job).
+    order_id: Mapped[int] = mapped_column(index=True)
+    order_line_id: Mapped[int]
+    brand_id: Mapped[int]
+    product_id: Mapped[int]
+    storefront_id: Mapped[int]
     paid_at: Mapped[datetime]
     currency: Mapped[str] = mapped_column(String(3))
     # A keyed hash of the buyer's email: who bought again, never who they are.
     shopper_key: Mapped[str] = mapped_column(String(32))
-    influencer_id: Mapped[int | None] = mapped_column(ForeignKey("influencer_profiles.id"))  # None: organic
-    link_id: Mapped[int | None] = mapped_column(ForeignKey("share_links.id"))  # None: a discount code, or organic
+    influencer_id: Mapped[int | None]  # None: organic
+    link_id: Mapped[int | None]  # None: a discount code, or organic
     rate_bps: Mapped[int]  # the influencer's commission rate on this line (0 when organic)
     commissions: Mapped[int] = mapped_column(MinorUnits)  # the ledger's, net of reversals, canceled left out
 
@@ -177,11 +180,11 @@ class ReportShopper(Base):
     __tablename__ = "report_shoppers"
     __table_args__ = (Index("ix_report_shoppers_brand_id_currency_first_at", "brand_id", "currency", "first_at"),)
 
-    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id"), primary_key=True)
+    brand_id: Mapped[int] = mapped_column(primary_key=True)
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     shopper_key: Mapped[str] = mapped_column(String(32), primary_key=True)
     first_at: Mapped[datetime]
-    acquired_by: Mapped[int | None] = mapped_column(ForeignKey("influencer_profiles.id"))  # None: came on their own
+    acquired_by: Mapped[int | None]  # the influencer; None: came on their own
     orders: Mapped[int]
     gross: Mapped[int] = mapped_column(MinorUnits)
     refunds: Mapped[int] = mapped_column(MinorUnits)
@@ -200,10 +203,10 @@ class ReportShopperProduct(Base):
 
     __tablename__ = "report_shopper_products"
 
-    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id"), primary_key=True)
+    brand_id: Mapped[int] = mapped_column(primary_key=True)
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     shopper_key: Mapped[str] = mapped_column(String(32), primary_key=True)
-    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), primary_key=True)
+    product_id: Mapped[int] = mapped_column(primary_key=True)
     second_last_at: Mapped[datetime | None]  # None: bought in one order
 
 

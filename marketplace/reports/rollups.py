@@ -4,8 +4,10 @@
   transaction that pays, attributes, refunds an order or changes its commissions calls
   ``mark_stale`` (a ``report_stale_orders`` row, committed with the change) and, after the
   commit, wakes the coalesced job ``workers.jobs.refresh_reports``; the job takes the stale
-  orders in batches (``SKIP LOCKED``) and replaces their rows in the batch's transaction. A
-  crash leaves the requests in place; a second run rebuilds the same rows.
+  orders in batches (``SKIP LOCKED``) and, for those whose rows come out different, replaces
+  them in the batch's transaction, moving ``report_sale_totals`` by new minus old and
+  recomputing the buyers' ``report_shoppers``. A crash leaves the requests in place; a second
+  run finds the same rows.
 - ``report_click_hours``: counted clicks per link and hour, added up from the clicks stored
   since the watermark (the last click id rolled up), in one transaction with the watermark.
   It runs under the click drain's lock (``links.clicks.drain_lock``), so no click with a
@@ -20,10 +22,10 @@ import hashlib
 import hmac
 import logging
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from flask import current_app
-from sqlalchemy import String, and_, case, cast, delete, func, literal, literal_column, null, select, text, true, union, union_all
+from sqlalchemy import String, and_, case, cast, delete, func, literal, literal_column, null, or_, select, text, true, union, union_all
 
 from marketplace.attribution.models import AttributionShare, OrderAttribution
 from marketplace.attribution.rules import MODELS
@@ -46,10 +48,12 @@ from marketplace.reports.models import (
     ReportLinkClicks,
     ReportSale,
     ReportSaleTotal,
+    ReportShopper,
+    ReportShopperProduct,
     ReportStaleOrder,
     ReportWatermark,
 )
-from marketplace.reports.cohorts import buyers_of, rebuild_shoppers, refresh_shoppers
+from marketplace.reports.cohorts import rebuild_shoppers, refresh_shoppers
 from marketplace.reports.sketches import sketch_of, sketch_union
 from marketplace.reports.stale import REFRESH_JOB, WAKE_KEY
 from marketplace.storefronts.models import StorefrontItem
@@ -60,6 +64,7 @@ BATCH_SIZE = 1000
 JOB_SECONDS = 120
 CLICKS_WATERMARK = "clicks"
 SOLD = frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED})
+SALE_COLUMNS = tuple(name for name in ReportSale.__table__.c.keys() if name != "id")
 LINE_COLUMNS = (  # what the rows and commissions.Rates read of a line
     "id", "order_id", "brand_id", "product_id", "storefront_id", "currency", "line_total", "refunded_amount",
     "quantity", "commission_bps", "commission_source",
@@ -120,29 +125,59 @@ def refresh_stale(batch_size: int = BATCH_SIZE) -> int:
             return done
 
 
-def rebuild_sales(order_ids: list[int], totals: bool = True) -> None:
-    """Replace these orders' ``report_sales`` rows, their part of ``report_sale_totals`` and their
-    buyers' ``report_shoppers`` rows (unless ``totals`` is False: ``rebuild`` redoes both at the end), in the caller's
-    transaction. Orders that are not (or no longer) paid get none. The orders are read ``FOR
-    SHARE``: a transaction changing one of them (they all lock the order) commits first, and is
-    what this reads."""
+def rebuild_sales(order_ids: list[int]) -> None:
+    """Bring these orders' ``report_sales`` rows up to date, with their part of
+    ``report_sale_totals`` and their buyers' ``report_shoppers`` rows, in the caller's
+    transaction. Orders that are not (or no longer) paid get none. An order whose rows come out
+    as they were is left alone (a commission approved, a webhook delivered twice: most re-marked
+    orders); for the others the new rows go in, the totals change by new minus old in one
+    statement, and the old rows go. The orders are read ``FOR SHARE``: a transaction changing
+    one of them (they all lock the order) commits first, and is what this reads."""
     session = db.session
-    if totals:
-        add_totals(ReportSale.order_id.in_(order_ids), -1)
-        brands, keys = buyers_of(ReportSale.order_id.in_(order_ids))
-    orders = {
+    orders = _paid_orders(order_ids)
+    old: dict[int, list] = defaultdict(list)
+    for row in session.execute(select(ReportSale.__table__).where(ReportSale.order_id.in_(order_ids))):
+        old[row.order_id].append(row)
+    new: dict[int, list[dict]] = defaultdict(list)
+    for row in _sale_rows(orders):
+        new[row["order_id"]].append(row)
+    changed = [order_id for order_id in order_ids if _row_set(new[order_id]) != _row_set(old[order_id])]
+    if not changed:
+        return
+    old_rows = [row for order_id in changed for row in old[order_id]]
+    new_rows = [row for order_id in changed for row in new[order_id]]
+    newest_old = max((row.id for row in old_rows), default=0)  # the new rows' ids come after it
+    insert_rows(ReportSale.__table__, new_rows)
+    ours = ReportSale.order_id.in_(changed)
+    add_totals(ours, side=case((ReportSale.id > newest_old, 1), else_=-1))
+    session.execute(delete(ReportSale).where(ours, ReportSale.id <= newest_old))
+    refresh_shoppers({row.brand_id for row in old_rows} | {row["brand_id"] for row in new_rows},
+                     {row.shopper_key for row in old_rows} | {row["shopper_key"] for row in new_rows})
+
+
+def _paid_orders(order_ids: list[int]) -> dict:
+    """Those of these orders that are paid (refunds included), read ``FOR SHARE``."""
+    return {
         row.id: row
-        for row in session.execute(
+        for row in db.session.execute(
             select(Order.id, Order.paid_at, Order.email, Order.status)
             .where(Order.id.in_(order_ids)).order_by(Order.id).with_for_update(read=True)
         )
         if row.status in SOLD and row.paid_at is not None
     }
-    session.execute(delete(ReportSale).where(ReportSale.order_id.in_(order_ids)))
+
+
+def _row_set(rows) -> Counter:
+    """An order's rows as a multiset of their values (ids aside), old (read) or new (built) alike."""
+    return Counter(tuple(row[name] for name in SALE_COLUMNS) for row in (
+        row if isinstance(row, dict) else row._mapping for row in rows))
+
+
+def _sale_rows(orders: dict) -> list[dict]:
+    """The ``report_sales`` rows of these paid orders, built from their lines, shares and ledger."""
     if not orders:
-        if totals:
-            refresh_shoppers(brands, keys)
-        return
+        return []
+    session = db.session
     # Rows, not ORM objects: a batch reads about ten shares per line.
     lines = session.execute(
         select(*(OrderLine.__table__.c[name] for name in LINE_COLUMNS))
@@ -179,10 +214,7 @@ def rebuild_sales(order_ids: list[int], totals: bool = True) -> None:
             "currency": line.currency, "shopper_key": shopper_key(order.email),
         }
         rows.extend(_line_rows(line, base, shares.get(line.id, []), models.get(line.order_id), ledger, rates))
-    insert_rows(ReportSale.__table__, rows)
-    if totals:
-        add_totals(ReportSale.order_id.in_(list(orders)), 1)
-        refresh_shoppers(brands | {row["brand_id"] for row in rows}, keys | {row["shopper_key"] for row in rows})
+    return rows
 
 
 def _line_rows(line, base: dict, shares: list, model: str | None, ledger, rates) -> list[dict]:
@@ -220,11 +252,12 @@ def _line_rows(line, base: dict, shares: list, model: str | None, ledger, rates)
 # ------------------------------------------------------------------ the sales totals
 
 
-def sale_rows(where):
+def sale_rows(where, side=None):
     """The ``report_sales`` rows matching ``where`` with what the totals read of their link
-    (channel, campaign, re-share depth)."""
+    (channel, campaign, re-share depth); with ``side``, that expression as a column too."""
     return (
-        select(*ReportSale.__table__.c, ShareLink.channel, ShareLink.campaign, ShareLink.depth)
+        select(*ReportSale.__table__.c, ShareLink.channel, ShareLink.campaign, ShareLink.depth,
+               *([side.label("side")] if side is not None else []))
         .outerjoin(ShareLink, ShareLink.id == ReportSale.link_id).where(where)
     )
 
@@ -246,67 +279,94 @@ def dim_rows(dim: str, rows) -> list:
     return [rows.c.influencer_id.is_not(None), *([rows.c.depth > 0] if dim == "reshare" else [])]
 
 
-def sale_sums(rows) -> list:
-    """The columns of ``report_sale_totals`` as aggregates of ``sale_rows``."""
+def _total(value, where):
+    return func.coalesce(func.sum(case((where, value), else_=0)), 0)
+
+
+def _measures(rows) -> list[tuple[str, object, object]]:
+    """Each column of ``report_sale_totals`` as (name, what it adds up, the condition of its rows).
+    For the orders columns, what is added up is the order id: such a column counts distinct orders."""
     credited = rows.c.influencer_id.is_not(None)
     organic = rows.c.influencer_id.is_(None)
-
-    def total(value, where):
-        return func.coalesce(func.sum(case((where, value), else_=0)), 0)
-
-    def orders(where):
-        return func.count(func.distinct(case((where, rows.c.order_id))))
-
-    columns = []
+    measures = []
     for variant in VARIANTS:
         of = lambda name, variant=variant: rows.c[f"{variant}_{name}"]  # noqa: E731
-        columns += [
-            orders(and_(credited, of("ppm") > 0)).label(f"{variant}_orders"),
-            total(of("units"), credited).label(f"{variant}_units"),
-            total(of("gross"), credited).label(f"{variant}_gross"),
-            total(of("refunds"), credited).label(f"{variant}_refunds"),
+        measures += [
+            (f"{variant}_orders", rows.c.order_id, and_(credited, of("ppm") > 0)),
+            (f"{variant}_units", of("units"), credited),
+            (f"{variant}_gross", of("gross"), credited),
+            (f"{variant}_refunds", of("refunds"), credited),
         ]
-    columns.append(total(rows.c.commissions, credited).label("credited_commissions"))
+    measures.append(("credited_commissions", rows.c.commissions, credited))
     for model in MODELS:
         revenue = rows.c[f"{model}_gross"] - rows.c[f"{model}_refunds"]
-        columns.append(total(revenue * rows.c.rate_bps, credited).label(f"{model}_rate_revenue"))
-    return columns + [
-        func.count(func.distinct(rows.c.order_id)).label("orders"),
-        orders(organic).label("organic_orders"),
-        total(rows.c.credited_units, organic).label("organic_units"),
-        total(rows.c.credited_gross, organic).label("organic_gross"),
-        total(rows.c.credited_refunds, organic).label("organic_refunds"),
+        measures.append((f"{model}_rate_revenue", revenue * rows.c.rate_bps, credited))
+    return measures + [
+        ("orders", rows.c.order_id, true()),
+        ("organic_orders", rows.c.order_id, organic),
+        ("organic_units", rows.c.credited_units, organic),
+        ("organic_gross", rows.c.credited_gross, organic),
+        ("organic_refunds", rows.c.credited_refunds, organic),
     ]
 
 
-def _totals_of(where) -> list:
-    """The ``report_sale_totals`` rows of the ``report_sales`` rows matching ``where``."""
-    rows = sale_rows(where).cte("sale_rows")  # read once for every span and grouping
-    sums = sale_sums(rows)
-    hour = span_start("hour", rows.c.paid_at)
-    selects = [
-        select(rows.c.brand_id, rows.c.currency, literal(ALL).label("dim"), literal("hour").label("unit"),
-               hour.label("start"), null().label("key"), *sums)
-        .group_by(rows.c.brand_id, rows.c.currency, hour)
+def sale_sums(rows) -> list:
+    """The columns of ``report_sale_totals`` as aggregates of ``sale_rows`` (distinct orders counted)."""
+    return [
+        (func.count(func.distinct(case((where, value)))) if name.endswith("orders") else _total(value, where)).label(name)
+        for name, value, where in _measures(rows)
     ]
-    for unit in ("day", "month"):
-        start = span_start(unit, rows.c.paid_at)
-        for dim in DIMS:
-            key = dim_key(dim, rows)
-            selects.append(select(rows.c.brand_id, rows.c.currency, literal(dim), literal(unit), start, key, *sums)
-                           .where(*dim_rows(dim, rows)).group_by(rows.c.brand_id, rows.c.currency, start, key))
-    return selects
 
 
-def add_totals(where, sign: int) -> None:
-    """Add (``sign`` 1) or take away (-1) the rows matching ``where`` to ``report_sale_totals``."""
-    rows = union_all(*_totals_of(where)).subquery()
+def _totals_select(where, side=None):
+    """The ``report_sale_totals`` rows of the ``report_sales`` rows matching ``where``; with
+    ``side`` (1 or -1 per row, as SQL), the change that adding the 1 rows and taking the -1 rows
+    away makes, for the rows it changes. In two steps, for speed: first per span, key and order
+    (an orders column then holds 1 if the order has such a row), then per span and key (adding
+    those up counts distinct orders, as ``sale_sums`` does in one step, much more slowly)."""
+    rows = sale_rows(where, side if side is not None else literal(1)).cte("sale_rows")
+    measures = _measures(rows)
+    names = [name for name, _, _ in measures]
+    per_order = [
+        (func.max(case((where, 1), else_=0)) if name.endswith("orders") else _total(value, where)).label(name)
+        for name, value, where in measures
+    ]
+
+    def by_order(dim: str, start, key=None, *conditions):
+        group = [rows.c.brand_id, rows.c.currency, start, *([key] if key is not None else []), rows.c.order_id, rows.c.side]
+        return (select(rows.c.brand_id, rows.c.currency, literal(dim).label("dim"), start.label("start"),
+                       (key if key is not None else null()).label("key"), rows.c.order_id, rows.c.side, *per_order)
+                .where(*conditions).group_by(*group))
+
+    orders = union_all(
+        by_order(ALL, span_start("hour", rows.c.paid_at)),
+        *(by_order(dim, span_start("day", rows.c.paid_at), dim_key(dim, rows), *dim_rows(dim, rows)) for dim in DIMS),
+    ).cte("sale_orders")
+    sums = [func.sum(orders.c.side * orders.c[name]) for name in names]
+    changed = or_(*(total != 0 for total in sums)) if side is not None else true()
+
+    def summed(unit: str, start, *conditions):
+        group = [orders.c.brand_id, orders.c.currency, orders.c.dim, start, orders.c.key]
+        return (select(orders.c.brand_id, orders.c.currency, orders.c.dim, literal(unit).label("unit"), start.label("start"),
+                       orders.c.key, *(total.label(name) for total, name in zip(sums, names, strict=True)))
+                .where(*conditions).group_by(*group).having(changed))
+
+    return union_all(
+        summed("hour", orders.c.start, orders.c.dim == ALL),
+        summed("day", orders.c.start, orders.c.dim != ALL),
+        summed("month", span_start("month", orders.c.start), orders.c.dim != ALL),
+    ).subquery()
+
+
+def add_totals(where, side=None) -> None:
+    """Add the ``report_sales`` rows matching ``where`` to ``report_sale_totals``; with ``side``
+    (SQL: 1 or -1 per row), add the 1 rows and take the -1 rows away."""
+    rows = _totals_select(where, side)
     table = ReportSaleTotal.__table__
     keys = ["brand_id", "currency", "dim", "unit", "start", "key"]
     sums = [name for name in table.c.keys() if name not in (*keys, "id")]
     # (SQLite parses INSERT ... SELECT ... ON CONFLICT only with a WHERE.)
-    signed = select(*(rows.c[k] for k in keys), *(rows.c[n] * sign for n in sums)).where(true())
-    adding = upsert(table).from_select(keys + sums, signed)
+    adding = upsert(table).from_select(keys + sums, select(*(rows.c[name] for name in keys + sums)).where(true()))
     db.session.execute(adding.on_conflict_do_update(
         index_elements=keys, set_={name: table.c[name] + adding.excluded[name] for name in sums}
     ))
@@ -320,7 +380,7 @@ def rebuild_totals() -> None:
     if postgresql():
         session.execute(text("SET LOCAL work_mem = '512MB'"))
     for brand_id in list(session.scalars(select(ReportSale.brand_id).distinct())):
-        add_totals(ReportSale.brand_id == brand_id, 1)
+        add_totals(ReportSale.brand_id == brand_id)
 
 
 # ------------------------------------------------------------------ the clicks rollup
@@ -436,12 +496,23 @@ def rebuild(batch_size: int = 5000) -> dict[str, int]:
     session.commit()
     order_ids = list(session.scalars(select(Order.id).where(Order.status.in_(SOLD)).order_by(Order.id)))
     for start in range(0, len(order_ids), batch_size):
-        rebuild_sales(order_ids[start:start + batch_size], totals=False)
+        insert_rows(ReportSale.__table__, _sale_rows(_paid_orders(order_ids[start:start + batch_size])))
         session.commit()
+    _analyze(ReportSale)  # the statistics of an empty table would plan what follows (and the job) badly
     rebuild_totals()
     rebuild_shoppers()
+    _analyze(ReportSaleTotal, ReportShopper, ReportShopperProduct)
     session.commit()
-    return {"orders": len(order_ids), "clicks": rebuild_clicks()}
+    clicks = rebuild_clicks()
+    _analyze(ReportClickHour, ReportLinkClicks, ReportBrandClickHour, ReportLinkBrand)
+    session.commit()
+    return {"orders": len(order_ids), "clicks": clicks}
+
+
+def _analyze(*models) -> None:
+    """Fresh planner statistics after a bulk rewrite (autovacuum would get there, later)."""
+    if postgresql():
+        db.session.execute(text(f"ANALYZE {', '.join(model.__table__.name for model in models)}"))
 
 
 def rebuild_clicks() -> int:
