@@ -223,6 +223,17 @@ def test_relationships_follow_each_shopper_from_their_first_purchase(app, client
     assert ana["recommendations"] == {"products": 2, "units": 3, "refund_rate": round(3000 / 11000, 4), "reorder_rate": 0.0}
 
 
+def test_the_reorder_rate_is_the_share_of_pairs_sold_that_the_shopper_bought_again(app, client, story):
+    """Of the (shopper, product) pairs an influencer first sold in the period, those the shopper
+    bought in a later order, from anyone."""
+    buy(app, shopper(app), story["cy"]["storefront"], [(story["p1"], 1)], "alice@example.com")  # Alice's p1 again
+
+    cohorts = {c["handle"]: c for c in report(client, story, path="relationships")["influencers"]}
+    assert cohorts["ana"]["recommendations"]["reorder_rate"] == 0.5  # (Alice, p1) bought again; (Alice, p2) not
+    assert cohorts["ana"]["recommendations"]["products"] == 2
+    assert cohorts["cy"]["recommendations"]["reorder_rate"] == 0.0  # (Bob, p2)
+
+
 def test_halo_is_what_a_shopper_bought_after_the_window_closed(app, client, shop):
     dora = shopper(app)
     buy(app, dora, shop["cy"]["storefront"], [(shop["p1"], 1)], "dora@example.com", [shop["cy"]["link"]])
@@ -418,8 +429,8 @@ def rollup_rows(app) -> dict:
         ReportLinkBrand,
         ReportLinkClicks,
         ReportSaleTotal,
+        ReportInfluencerProduct,
         ReportShopper,
-        ReportShopperProduct,
     )
 
     with app.app_context():
@@ -431,7 +442,7 @@ def rollup_rows(app) -> dict:
             for row in db.session.execute(select(*keys, *(func.sum(c) for c in sums)).group_by(*keys))
         }
         found = {"totals": {k: v for k, v in summed.items() if any(v)}}
-        for model in (ReportShopper, ReportShopperProduct, ReportClickHour, ReportLinkClicks, ReportBrandClickHour, ReportLinkBrand):
+        for model in (ReportShopper, ReportInfluencerProduct, ReportClickHour, ReportLinkClicks, ReportBrandClickHour, ReportLinkBrand):
             columns = [c for c in model.__table__.c if c.name != "visitors"]
             found[model.__tablename__] = sorted(tuple(row) for row in db.session.execute(select(*columns)))
         return found

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import and_, delete, func, or_, select
 
 from marketplace.db import db, insert_rows
-from marketplace.reports.models import ReportSale, ReportShopper, ReportShopperProduct
+from marketplace.reports.models import ReportInfluencerProduct, ReportSale, ReportShopper
 
 COHORT_DAYS = (30, 90, 365)
 COUNTED = or_(ReportSale.credited_ppm > 0, ReportSale.influencer_id.is_(None))
@@ -91,21 +91,21 @@ def sale_rows(where):
 
 
 def refresh_shoppers(brands: set[int], keys: set[str]) -> None:
-    """Recompute the ``report_shoppers`` and ``report_shopper_products`` rows of these shoppers
+    """Recompute the ``report_shoppers`` and ``report_influencer_products`` rows of these shoppers
     at these brands from their ``report_sales`` rows. (Brands and keys apart, not pairs: each
     list then reads through an index, and a few rows more are recomputed the same.)"""
     if not keys:
         return
-    for model in (ReportShopper, ReportShopperProduct):
+    for model in (ReportShopper, ReportInfluencerProduct):
         db.session.execute(delete(model).where(model.brand_id.in_(brands), model.shopper_key.in_(keys)))
     _insert(sale_rows(and_(ReportSale.brand_id.in_(brands), ReportSale.shopper_key.in_(keys))))
 
 
 def rebuild_shoppers() -> None:
-    """``report_shoppers`` and ``report_shopper_products`` from scratch, a brand at a time."""
+    """``report_shoppers`` and ``report_influencer_products`` from scratch, a brand at a time."""
     session = db.session
     session.execute(delete(ReportShopper))
-    session.execute(delete(ReportShopperProduct))
+    session.execute(delete(ReportInfluencerProduct))
     for brand_id in session.scalars(select(ReportSale.brand_id).distinct()):
         _insert(sale_rows(ReportSale.brand_id == brand_id))
 
@@ -114,16 +114,22 @@ def _insert(rows) -> None:
     """The rows of the buyers these (complete, ordered) sale rows belong to."""
     by_currency = defaultdict(list)
     orders = defaultdict(dict)  # (brand, currency, shopper, product) -> {order: paid_at}
+    first_sold = {}  # (brand, currency, shopper, product, influencer) -> (paid_at, order): their first credited sale
     for row in rows:
         by_currency[row.currency].append(row)
-        orders[(row.brand_id, row.currency, row.shopper_key, row.product_id)][row.order_id] = row.paid_at
+        product = (row.brand_id, row.currency, row.shopper_key, row.product_id)
+        orders[product][row.order_id] = row.paid_at
+        if row.influencer_id is not None and row.credited_ppm > 0:
+            first_sold.setdefault((*product, row.influencer_id), (row.paid_at, row.order_id))
     insert_rows(ReportShopper.__table__, [
         shopper_row(brand_id, currency, shopper) for currency, found in by_currency.items() for brand_id, shopper in shoppers(found)
     ])
-    insert_rows(ReportShopperProduct.__table__, [
+    insert_rows(ReportInfluencerProduct.__table__, [
         {"brand_id": brand_id, "currency": currency, "shopper_key": key, "product_id": product_id,
-         "second_last_at": sorted(times.values())[-2] if len(times) > 1 else None}
-        for (brand_id, currency, key, product_id), times in orders.items()
+         "influencer_id": influencer_id, "first_at": first_at,
+         "reordered": any(order != first_order and paid_at >= first_at
+                          for order, paid_at in orders[(brand_id, currency, key, product_id)].items())}
+        for (brand_id, currency, key, product_id, influencer_id), (first_at, first_order) in first_sold.items()
     ])
 
 

@@ -196,18 +196,25 @@ class ReportShopper(Base):
     revenue_365d: Mapped[int] = mapped_column(MinorUnits)
 
 
-class ReportShopperProduct(Base):
-    """One buyer's orders of one product of a brand, in one currency: whether they bought it
-    again since a given day (``second_last_at``, the time of their last order but one, is on
-    or after it). The relationships report's reorder rate; kept with ``report_shoppers``."""
+class ReportInfluencerProduct(Base):
+    """A product an influencer sold a shopper (a credited share of a line of it), per brand and
+    currency: when they first did, and whether the shopper bought it again in a later order,
+    from anyone. The relationships report's reorder rate, of the pairs first sold in the
+    period; kept with ``report_shoppers``."""
 
-    __tablename__ = "report_shopper_products"
+    __tablename__ = "report_influencer_products"
+    __table_args__ = (
+        Index("ix_report_influencer_products_brand_id_currency_first_at", "brand_id", "currency", "first_at",
+              postgresql_include=("influencer_id", "product_id", "reordered")),  # the report reads the index only
+    )
 
     brand_id: Mapped[int] = mapped_column(primary_key=True)
-    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     shopper_key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    influencer_id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(primary_key=True)
-    second_last_at: Mapped[datetime | None]  # None: bought in one order
+    first_at: Mapped[datetime]
+    reordered: Mapped[bool]
 
 
 class ReportStaleOrder(Base):

@@ -48,8 +48,8 @@ from marketplace.reports.models import (
     ReportLinkClicks,
     ReportSale,
     ReportSaleTotal,
+    ReportInfluencerProduct,
     ReportShopper,
-    ReportShopperProduct,
     ReportStaleOrder,
     ReportWatermark,
 )
@@ -501,7 +501,7 @@ def rebuild(batch_size: int = 5000) -> dict[str, int]:
     _analyze(ReportSale)  # the statistics of an empty table would plan what follows (and the job) badly
     rebuild_totals()
     rebuild_shoppers()
-    _analyze(ReportSaleTotal, ReportShopper, ReportShopperProduct)
+    _analyze(ReportSaleTotal, ReportShopper, ReportInfluencerProduct)
     session.commit()
     clicks = rebuild_clicks()
     _analyze(ReportClickHour, ReportLinkClicks, ReportBrandClickHour, ReportLinkBrand)

@@ -159,10 +159,11 @@ class NetworkReachSchema(Schema):
 
 
 class RecommendationQualitySchema(Schema):
-    products = ma.fields.Integer()
-    units = ma.fields.Integer()
+    products = ma.fields.Integer(metadata={"description": "The brand's products among the pairs below"})
+    units = ma.fields.Integer(metadata={"description": "Units of the sales credited to them in the period"})
     refund_rate = Rate("Refunds / gross of the sales credited to them")
-    reorder_rate = Rate("Share of (shopper, product) they sold that the shopper bought again")
+    reorder_rate = Rate("Of the (shopper, product) pairs they first sold in the period, the share the shopper "
+                        "bought again in a later order, from anyone")
 
 
 class InfluencerCohortSchema(CohortSchema):

@@ -43,11 +43,11 @@ from marketplace.reports.models import (
     ALL,
     ReportBrandClickHour,
     ReportClickHour,
+    ReportInfluencerProduct,
     ReportLinkClicks,
     ReportSale,
     ReportSaleTotal,
     ReportShopper,
-    ReportShopperProduct,
 )
 from marketplace.reports.rollups import dim_key, dim_rows, hour_of, link_brands, sale_rows, sale_sums, shopper_key
 from marketplace.reports.sketches import estimate, sketch_of, sketches, union_sketch
@@ -703,22 +703,14 @@ def _network_reach(brand_id: int, p: Period, currency: str) -> dict[int, dict]:
 
 def _recommendation_quality(brand_id: int, p: Period, currency: str) -> dict[int, dict]:
     """For the brand's products each influencer sold in the period: the share of the gross
-    refunded, and the reorder rate: the share of the (shopper, product) pairs they sold that
-    the shopper bought in more than one order, from the period's start on, from anyone."""
-    sold = (
-        select(ReportSale.influencer_id, ReportSale.shopper_key, ReportSale.product_id)
-        .where(ReportSale.brand_id == brand_id, ReportSale.currency == currency, ReportSale.paid_at >= p.start,
-               ReportSale.paid_at < p.end, ReportSale.credited_ppm > 0)
-        .distinct().subquery()
-    )
-    pairs = ReportShopperProduct
-    reordered = func.count().filter(pairs.second_last_at >= p.start)
+    refunded; and, of the (shopper, product) pairs they first sold in the period, the share
+    the shopper bought again in a later order (from anyone): the reorder rate."""
+    pairs = ReportInfluencerProduct
     found: dict[int, dict] = {}
     for influencer_id, count, reorders, products in db.session.execute(
-        select(sold.c.influencer_id, func.count(), reordered, func.count(func.distinct(sold.c.product_id)))
-        .join(pairs, and_(pairs.brand_id == brand_id, pairs.currency == currency, pairs.shopper_key == sold.c.shopper_key,
-                          pairs.product_id == sold.c.product_id))
-        .group_by(sold.c.influencer_id)
+        select(pairs.influencer_id, func.count(), func.count().filter(pairs.reordered), func.count(func.distinct(pairs.product_id)))
+        .where(pairs.brand_id == brand_id, pairs.currency == currency, pairs.first_at >= p.start, pairs.first_at < p.end)
+        .group_by(pairs.influencer_id)
     ):
         found[influencer_id] = dict(_NO_QUALITY, products=products, reorder_rate=_ratio(reorders, count))
     names = ["credited_orders", "credited_units", "credited_gross", "credited_refunds"]
