@@ -101,7 +101,7 @@ class ReportClickHour(Base):
 UNITS = ("hour", "day", "month")
 # A key per grouping (day and month rows); "reshare": by influencer, the rows credited through re-shared links.
 DIMS = ("influencer", "storefront", "product", "channel", "campaign", "reshare")
-ALL = "all"  # hour rows: every row of the hour, organic included (totals, currencies, time groupings)
+ALL = "all"  # every row of the span, organic included: hours (time groupings), days and months (totals, currencies)
 VARIANT_SUMS = ("orders", "units", "gross", "refunds")
 ALL_SUMS = ("orders", "organic_orders", "organic_units", "organic_gross", "organic_refunds")
 
@@ -115,10 +115,10 @@ def _sum_columns() -> list[Column]:
 
 
 class ReportSaleTotal(Base):
-    """``report_sales`` added up: per hour over all of a brand's rows in a currency (``dim`` "all",
-    ``key`` None), and per day and per month over its credited rows by each grouping's key. Kept
-    in the transaction that replaces an order's rows (its old rows taken away, its new ones
-    added), so they always equal the sums of ``report_sales``. Distinct orders add up across
+    """``report_sales`` added up: per hour, day and month over all of a brand's rows in a currency
+    (``dim`` "all", ``key`` None), and per day and per month over its credited rows by each
+    grouping's key. Kept in the transaction that replaces an order's rows (new minus old), so
+    they always equal the sums of ``report_sales``. Distinct orders add up across
     spans: an order is paid at one moment. The sums of an order's credited rows count for a key
     under a variant when one of them has a share there."""
 

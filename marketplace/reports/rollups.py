@@ -353,8 +353,8 @@ def _totals_select(where, side=None):
 
     return union_all(
         summed("hour", orders.c.start, orders.c.dim == ALL),
-        summed("day", orders.c.start, orders.c.dim != ALL),
-        summed("month", span_start("month", orders.c.start), orders.c.dim != ALL),
+        summed("day", span_start("day", orders.c.start)),  # the "all" rows' hours, and the groupings' days
+        summed("month", span_start("month", orders.c.start)),
     ).subquery()
 
 

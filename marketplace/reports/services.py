@@ -403,15 +403,23 @@ def _variant_figures(variant: str, sums: dict) -> list[int]:
 
 def _sale_totals(brand_id: int, p: Period, dim: str, by: str, names: list[str], currency: str | None) -> list[dict]:
     """Sums of ``report_sale_totals`` columns over the period, per ``by`` ("key", "hour" or
-    "currency"): whole UTC spans from the rollup (hours for "all", days and months for a
-    grouping), the partial ones from ``report_sales``, with the same sums."""
+    "currency"): whole UTC spans from the rollup (months, days, and hours for "all"), the
+    partial ones from ``report_sales``, with the same sums."""
     totals = ReportSaleTotal.__table__
-    if dim == ALL:
+
+    def hours(first: datetime, last: datetime) -> ColumnElement:
+        return and_(totals.c.unit == "hour", totals.c.start >= first, totals.c.start < last)
+
+    if dim == ALL and by == "hour":
         (first, last), rest = _hour_spans(p.start, p.end)
-        whole = and_(totals.c.unit == "hour", totals.c.start >= first, totals.c.start < last)
+        whole = hours(first, last)
     else:
         spans = _spans(p.start, p.end)
         whole, rest = spans.of(totals.c.unit, totals.c.start), spans.rest
+        if dim == ALL:  # "all" has hour rows: only partial hours are left to the raw rows
+            cut = [_hour_spans(lo, hi) for lo, hi in rest]
+            whole = or_(whole, *(hours(first, last) for (first, last), _ in cut))
+            rest = [part for _, parts in cut for part in parts]
     group = {"key": totals.c.key, "hour": totals.c.start, "currency": totals.c.currency}[by]
     where = [totals.c.brand_id == brand_id, totals.c.dim == dim, whole]
     if currency is not None:
