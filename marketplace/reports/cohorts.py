@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import ARRAY, Integer, String, delete, func, literal, or_, select, tuple_
 
 from marketplace.db import db, insert_rows
 from marketplace.reports.models import ReportInfluencerProduct, ReportSale, ReportShopper
@@ -90,15 +90,25 @@ def sale_rows(where):
     ).all()
 
 
-def refresh_shoppers(brands: set[int], keys: set[str]) -> None:
-    """Recompute the ``report_shoppers`` and ``report_influencer_products`` rows of these shoppers
-    at these brands from their ``report_sales`` rows. (Brands and keys apart, not pairs: each
-    list then reads through an index, and a few rows more are recomputed the same.)"""
-    if not keys:
+def refresh_shoppers(pairs: set[tuple[int, str]]) -> None:
+    """Recompute the ``report_shoppers`` and ``report_influencer_products`` rows of these
+    (brand, shopper key) pairs from their ``report_sales`` rows."""
+    if not pairs:
         return
     for model in (ReportShopper, ReportInfluencerProduct):
-        db.session.execute(delete(model).where(model.brand_id.in_(brands), model.shopper_key.in_(keys)))
-    _insert(sale_rows(and_(ReportSale.brand_id.in_(brands), ReportSale.shopper_key.in_(keys))))
+        db.session.execute(delete(model).where(_of_pairs(model, pairs)))
+    _insert(sale_rows(_of_pairs(ReportSale, pairs)))
+
+
+def _of_pairs(model, pairs: set[tuple[int, str]]):
+    """The rows of ``model`` of these (brand, shopper key) pairs. On PostgreSQL, as a semi-join
+    with the pairs unnested from two arrays: one index probe per pair, however many brands and
+    shoppers the pairs mix (matching brands and keys apart read every brand's rows of a key)."""
+    columns = tuple_(model.brand_id, model.shopper_key)
+    if db.session.get_bind().dialect.name != "postgresql":
+        return columns.in_(sorted(pairs))
+    brands, keys = zip(*sorted(pairs))
+    return columns.in_(select(func.unnest(literal(list(brands), ARRAY(Integer))), func.unnest(literal(list(keys), ARRAY(String)))))
 
 
 def rebuild_shoppers() -> None:

@@ -180,9 +180,10 @@ class ReportShopper(Base):
     __tablename__ = "report_shoppers"
     __table_args__ = (Index("ix_report_shoppers_brand_id_currency_first_at", "brand_id", "currency", "first_at"),)
 
+    # Key in this order: the rollup job replaces a shopper's rows at a brand, whatever the currency.
     brand_id: Mapped[int] = mapped_column(primary_key=True)
-    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     shopper_key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     first_at: Mapped[datetime]
     acquired_by: Mapped[int | None]  # the influencer; None: came on their own
     orders: Mapped[int]
