@@ -25,7 +25,7 @@ import time
 from collections import Counter, defaultdict
 
 from flask import current_app
-from sqlalchemy import String, and_, case, cast, delete, func, literal, literal_column, null, or_, select, text, true, union, union_all
+from sqlalchemy import BigInteger, String, and_, case, cast, delete, func, literal, literal_column, null, or_, select, text, true, union, union_all
 
 from marketplace.attribution.models import AttributionShare, OrderAttribution
 from marketplace.attribution.rules import MODELS
@@ -338,8 +338,8 @@ def _totals_select(where, side=None):
     rows = sale_rows(where, side if side is not None else literal(1)).cte("sale_rows")
     measures = _measures(rows)
     names = [name for name, _, _ in measures]
-    per_order = [
-        (func.max(case((where, 1), else_=0)) if name.endswith("orders") else _total(value, where)).label(name)
+    per_order = [  # bigint, not PostgreSQL's numeric sums: the second step multiplies and adds them all again
+        (func.max(case((where, 1), else_=0)) if name.endswith("orders") else cast(_total(value, where), BigInteger)).label(name)
         for name, value, where in measures
     ]
 
@@ -353,7 +353,7 @@ def _totals_select(where, side=None):
         by_order(ALL, span_start("hour", rows.c.paid_at)),
         *(by_order(dim, span_start("day", rows.c.paid_at), dim_key(dim, rows), *dim_rows(dim, rows)) for dim in DIMS),
     ).cte("sale_orders")
-    sums = [func.sum(orders.c.side * orders.c[name]) for name in names]
+    sums = [cast(func.sum(orders.c.side * orders.c[name]), BigInteger) for name in names]
     changed = or_(*(total != 0 for total in sums)) if side is not None else true()
 
     def summed(unit: str, start, *conditions):
