@@ -18,6 +18,10 @@ COUNTED_COLUMNS = [  # what the reports of the stored credits read of those rows
     "currency", "influencer_id", "link_id", "product_id", "storefront_id", "order_id", "credited_ppm",
     "credited_gross", "credited_refunds", "credited_units", "commissions", "shopper_key",
 ]
+CREDITED_COLUMNS = [  # what an influencer's views read of their credited rows
+    "currency", "brand_id", "link_id", "product_id", "storefront_id", "order_id", "credited_ppm",
+    "credited_gross", "credited_refunds", "credited_units", "commissions",
+]
 
 
 class ReportSale(Base):
@@ -38,7 +42,8 @@ class ReportSale(Base):
         Index("ix_report_sales_counted_brand_id_shopper_key_paid_at", "brand_id", "shopper_key", "paid_at",
               postgresql_where=text(COUNTED_ROWS), sqlite_where=text(COUNTED_ROWS)),
         Index("ix_report_sales_credited_influencer_id_paid_at", "influencer_id", "paid_at",
-              postgresql_where=text("credited_ppm > 0"), sqlite_where=text("credited_ppm > 0")),
+              postgresql_where=text("credited_ppm > 0"), sqlite_where=text("credited_ppm > 0"),
+              postgresql_include=CREDITED_COLUMNS),  # the influencer views read the index alone
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

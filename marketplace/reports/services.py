@@ -152,15 +152,18 @@ def _sale_key(group_by: str) -> ColumnElement | None:
 
 
 def _clicks(links, p: Period, group_by: str) -> dict:
-    """Counted clicks per group, from the hourly rollup."""
+    """Counted clicks per group, from the hourly rollup (for a key: added up per link first, so
+    the key, a subquery for some groupings, is worked out once per link, not per hour)."""
     key = _click_key(group_by)
     hour = ReportClickHour.hour
-    statement = (
-        select(hour if key is None else key.label("key"), func.sum(ReportClickHour.clicks))
-        .join(ShareLink, ShareLink.id == ReportClickHour.link_id)
-        .where(ReportClickHour.link_id.in_(links), hour >= p.start, hour < p.end)
-        .group_by(hour if key is None else key)
-    )
+    in_period = (ReportClickHour.link_id.in_(links), hour >= p.start, hour < p.end)
+    if key is None:
+        statement = select(hour, func.sum(ReportClickHour.clicks)).where(*in_period).group_by(hour)
+    else:
+        per_link = (select(ReportClickHour.link_id, func.sum(ReportClickHour.clicks).label("clicks"))
+                    .where(*in_period).group_by(ReportClickHour.link_id).subquery())
+        statement = (select(key.label("key"), func.sum(per_link.c.clicks))
+                     .join(ShareLink, ShareLink.id == per_link.c.link_id).group_by(key))
     found: dict = defaultdict(int)
     for key_value, clicks in db.session.execute(statement):
         found[p.bucket(key_value, group_by) if key is None else key_value] += clicks
@@ -241,28 +244,6 @@ def _sales(where, variants: list[str], group_by: str, p: Period, ledger: bool) -
 def _any_share(variants: list[str]):
     """A group that some variant gives a share (rows another model credits are zero in this one)."""
     return or_(*(func.max(getattr(ReportSale, f"{variant}_ppm")) > 0 for variant in variants))
-
-
-def _totals(where, variants: list[str], found: dict) -> dict[str, tuple[list[int], list[int], list[int]]]:
-    """Per variant: (attributed, organic, all) as [orders, units, gross, refunds, commissions]. The
-    sums of credited rows add up from ``found`` (``_sales``' groups); distinct orders and the
-    organic line sums take one more query for every variant at once."""
-    organic = ReportSale.influencer_id.is_(None)
-    columns = [func.count(func.distinct(ReportSale.order_id)), func.count(func.distinct(case((organic, ReportSale.order_id))))]
-    for variant in variants:
-        ppm = getattr(ReportSale, f"{variant}_ppm")
-        columns.append(func.count(func.distinct(case((and_(~organic, ppm > 0), ReportSale.order_id)))))
-        columns.extend(func.sum(case((organic, getattr(ReportSale, f"{variant}_{m}")), else_=0)) for m in ("units", "gross", "refunds"))
-    row = [int(value or 0) for value in db.session.execute(select(*columns).where(*where)).one()]
-    everything, organic_orders = row[0], row[1]
-    totals = {}
-    for index, variant in enumerate(variants):
-        attributed_orders, *organic_sums = row[2 + 4 * index: 6 + 4 * index]
-        sums = [sum(figures[variant][m] for figures in found.values()) for m in range(1, 5)]
-        attributed = [attributed_orders, *sums]
-        organic_row = [organic_orders, *organic_sums, 0]
-        totals[variant] = (attributed, organic_row, [everything] + [a + o for a, o in zip(sums, organic_row[1:], strict=True)])
-    return totals
 
 
 def _currency_totals(where) -> list[dict]:
@@ -759,14 +740,15 @@ def performance_report(user: User, p: Period, group_by: str, currency: str | Non
         rows.append({"key": None if key is None else str(key), "label": labels.get(key), "clicks": key_clicks,
                      "orders": orders, "units": units, "revenue": gross - refunds, "earnings": earnings,
                      "conversion_rate": _ratio(orders, key_clicks)})
-    attributed, _, _ = _totals(where, ["credited"], sales)["credited"]
+    # Every row here is credited to the influencer: the currency's distinct orders are the total's.
+    orders = next((c["orders"] for c in currency_totals if c["currency"] == currency), 0)
+    units, gross, refunds, earnings = (sum(figures["credited"][m] for figures in sales.values()) for m in range(1, 5))
     total_clicks = sum(clicks.values())
     return {
         "influencer_id": influencer.id, **_period_view(p), "group_by": group_by, "currency": currency,
         "currencies": currency_totals, "rows": rows,
-        "total": {"clicks": total_clicks, "orders": attributed[0], "units": attributed[1],
-                  "revenue": attributed[2] - attributed[3], "earnings": attributed[4],
-                  "conversion_rate": _ratio(attributed[0], total_clicks)},
+        "total": {"clicks": total_clicks, "orders": orders, "units": units, "revenue": gross - refunds,
+                  "earnings": earnings, "conversion_rate": _ratio(orders, total_clicks)},
     }
 
 
