@@ -314,6 +314,22 @@ def test_charts_are_svg(client, story):
         assert "ana" in svg  # a series (top influencers) or a cohort curve of hers
 
 
+def test_the_revenue_chart_shows_the_leaders_and_everyone_else_credited(app, story):
+    """Ana's 8000 net (6000 + 5000 - 3000 refunded) leads; Bob's 5000, credited to cy under the
+    stored last click, is "everyone else" when only one series is asked for."""
+    from marketplace.accounts.models import User
+    from marketplace.reports.services import period, revenue_by_day
+
+    with app.app_context():
+        owner = db.session.get(User, story["brand"]["owner"].id)
+        p = period(date.fromisoformat(PERIOD["from"]), date.fromisoformat(PERIOD["to"]), "UTC")
+        for top, expected in ((1, {"ana": 8000, "everyone else": 5000}), (5, {"ana": 8000, "cy": 5000})):
+            chart = revenue_by_day(owner, story["brand"]["id"], p, None, top)
+            assert {series["label"]: sum(series["revenue"]) for series in chart["series"]} == expected
+            today = chart["days"].index(TODAY.isoformat())
+            assert [series["revenue"][today] for series in chart["series"]] == list(expected.values())
+
+
 def test_each_role_sees_only_its_own_reports(client, make, story):
     brand_url = f"{API}/brands/{story['brand']['id']}/reports"
     stranger = make.brand()["owner"]

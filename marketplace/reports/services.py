@@ -593,22 +593,28 @@ def models_report(user: User, brand_id: int, p: Period, group_by: str, currency:
 
 def revenue_by_day(user: User, brand_id: int, p: Period, currency: str | None, top: int) -> dict:
     """Daily revenue (stored credits) of the brand's ``top`` influencers in the period, and of
-    everyone else credited, for the chart."""
+    everyone else credited, for the chart. The leaders come from the totals by influencer, their
+    days from their own rows, everyone else's from the brand's credited hours minus theirs."""
     in_scope, currency, _ = _brand_scope(user, brand_id, p, currency)
-    where = [*in_scope, ReportSale.influencer_id.is_not(None)]
+    names = ["credited_orders", "credited_gross", "credited_refunds"]
+    revenue = {int(row["by"]): int(row["credited_gross"]) - int(row["credited_refunds"])
+               for row in _sale_totals(brand_id, p, "influencer", "key", names, currency) if row["credited_orders"]}
+    leaders = sorted(revenue, key=lambda i: (-revenue[i], i))[:top]
+    days = [p.since + timedelta(days=n) for n in range((p.until - p.since).days)]
     hour = hour_of(ReportSale.paid_at)
-    revenue = func.sum(ReportSale.credited_gross - ReportSale.credited_refunds)
-    by_influencer: dict[int, dict[date, int]] = defaultdict(lambda: defaultdict(int))
+    by_leader: dict[int, dict[date, int]] = defaultdict(lambda: defaultdict(int))
     for moment, influencer_id, amount in db.session.execute(
-        select(hour, ReportSale.influencer_id, revenue).where(*where, ReportSale.credited_ppm > 0)
+        select(hour, ReportSale.influencer_id, func.sum(ReportSale.credited_gross - ReportSale.credited_refunds))
+        .where(*in_scope, ReportSale.influencer_id.in_(leaders), ReportSale.credited_ppm > 0)
         .group_by(hour, ReportSale.influencer_id)
     ):
-        by_influencer[influencer_id][p.bucket(as_utc(moment), "day")] += int(amount)
-    leaders = sorted(by_influencer, key=lambda i: (-sum(by_influencer[i].values()), i))[:top]
-    days = [p.since + timedelta(days=n) for n in range((p.until - p.since).days)]
+        by_leader[influencer_id][p.bucket(as_utc(moment), "day")] += int(amount)
+    credited: dict[date, int] = defaultdict(int)
+    for row in _sale_totals(brand_id, p, ALL, "hour", names, currency):
+        credited[p.bucket(as_utc(row["by"]), "day")] += int(row["credited_gross"]) - int(row["credited_refunds"])
     handles = _labels("influencer", leaders)
-    series = [{"label": handles.get(i, str(i)), "revenue": [by_influencer[i].get(day, 0) for day in days]} for i in leaders]
-    others = [sum(by_influencer[i].get(day, 0) for i in by_influencer if i not in leaders) for day in days]
+    series = [{"label": handles.get(i, str(i)), "revenue": [by_leader[i].get(day, 0) for day in days]} for i in leaders]
+    others = [credited.get(day, 0) - sum(by_leader[i].get(day, 0) for i in leaders) for day in days]
     if any(others):
         series.append({"label": "everyone else", "revenue": others})
     return {"currency": currency, "days": [day.isoformat() for day in days], "series": series}
