@@ -164,16 +164,21 @@ def cohort_sums(found: list[Shopper]) -> dict:
     return sums
 
 
+def cohort_columns() -> list:
+    """A cohort's sums (``cohort_sums``' names) as aggregates of ``report_shoppers`` rows."""
+    return [
+        func.count().label("shoppers"),
+        func.count().filter(ReportShopper.orders >= 2).label("repeaters"),
+        func.sum(ReportShopper.orders).label("orders"),
+        *(func.sum(getattr(ReportShopper, name)).label(name) for name in COHORT_SUMS),
+    ]
+
+
 def cohort_totals(brand_id: int, currency: str, start: datetime, end: datetime) -> dict:
     """Per acquiring influencer (None: came on their own), the sums of the shoppers whose first
     purchase from the brand lies in [start, end)."""
     statement = (
-        select(
-            ReportShopper.acquired_by, func.count().label("shoppers"),
-            func.count().filter(ReportShopper.orders >= 2).label("repeaters"),
-            func.sum(ReportShopper.orders).label("orders"),
-            *(func.sum(getattr(ReportShopper, name)).label(name) for name in COHORT_SUMS),
-        )
+        select(ReportShopper.acquired_by, *cohort_columns())
         .where(ReportShopper.brand_id == brand_id, ReportShopper.currency == currency,
                ReportShopper.first_at >= start, ReportShopper.first_at < end)
         .group_by(ReportShopper.acquired_by)

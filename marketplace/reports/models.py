@@ -183,7 +183,10 @@ class ReportShopper(Base):
     rows, recomputed whenever the rollup job replaces one of them."""
 
     __tablename__ = "report_shoppers"
-    __table_args__ = (Index("ix_report_shoppers_brand_id_currency_first_at", "brand_id", "currency", "first_at"),)
+    __table_args__ = (
+        Index("ix_report_shoppers_brand_id_currency_first_at", "brand_id", "currency", "first_at"),
+        Index("ix_report_shoppers_acquired_by_first_at", "acquired_by", "first_at"),  # an influencer's own cohorts
+    )
 
     # Key in this order: the rollup job replaces a shopper's rows at a brand, whatever the currency.
     brand_id: Mapped[int] = mapped_column(primary_key=True)

@@ -38,7 +38,7 @@ from marketplace.db import db
 from marketplace.errors import Invalid, NotFound
 from marketplace.influencers.models import InfluencerProfile
 from marketplace.links.models import Click, ShareLink
-from marketplace.reports.cohorts import COHORT_DAYS, COHORT_SUMS, as_utc, cohort_sums, cohort_totals
+from marketplace.reports.cohorts import COHORT_DAYS, as_utc, cohort_columns, cohort_sums, cohort_totals
 from marketplace.reports.models import (
     ALL,
     ReportBrandClickHour,
@@ -763,36 +763,36 @@ def my_relationships(user: User, p: Period) -> dict:
     the period), per brand and currency, from ``report_shoppers``. Counts only; shoppers who chose
     to share themselves are listed by email."""
     influencer = _influencer_of(user)
-    mine = db.session.scalars(
-        select(ReportShopper)
-        .where(ReportShopper.acquired_by == influencer.id, ReportShopper.first_at >= p.start, ReportShopper.first_at < p.end)
-    ).all()
-    sharing = _sharing_shoppers({s.shopper_key for s in mine})
-    cohorts: dict[tuple[int, str], list[ReportShopper]] = defaultdict(list)
-    for shopper in mine:
-        cohorts[(shopper.brand_id, shopper.currency)].append(shopper)
+    mine = (ReportShopper.acquired_by == influencer.id, ReportShopper.first_at >= p.start, ReportShopper.first_at < p.end)
+    cohorts = {
+        (row.brand_id, row.currency): {name: int(value or 0) for name, value in row._asdict().items()
+                                       if name not in ("brand_id", "currency")}
+        for row in db.session.execute(
+            select(ReportShopper.brand_id, ReportShopper.currency, *cohort_columns()).where(*mine)
+            .group_by(ReportShopper.brand_id, ReportShopper.currency)
+        )
+    }
+    sharing = _sharing_shoppers()
+    shared: dict[tuple[int, str], list[str]] = defaultdict(list)
+    if sharing:
+        for brand_id, currency, key in db.session.execute(
+            select(ReportShopper.brand_id, ReportShopper.currency, ReportShopper.shopper_key)
+            .where(*mine, ReportShopper.shopper_key.in_(sharing))
+        ):
+            shared[(brand_id, currency)].append(sharing[key])
     names = _labels("brand", {brand_id for brand_id, _ in cohorts})
     return {
         "influencer_id": influencer.id, **_period_view(p),
         "brands": [
-            {"brand_id": brand_id, "brand": names.get(brand_id), "currency": currency,
-             **_cohort_figures(_shopper_sums(found)),
-             "shared_shoppers": sorted(sharing[s.shopper_key] for s in found if s.shopper_key in sharing),
-             "hidden_shoppers": sum(s.shopper_key not in sharing for s in found)}
-            for (brand_id, currency), found in sorted(cohorts.items())
+            {"brand_id": brand_id, "brand": names.get(brand_id), "currency": currency, **_cohort_figures(sums),
+             "shared_shoppers": sorted(shared[(brand_id, currency)]),
+             "hidden_shoppers": sums["shoppers"] - len(shared[(brand_id, currency)])}
+            for (brand_id, currency), sums in sorted(cohorts.items())
         ],
     }
 
 
-def _shopper_sums(found: list[ReportShopper]) -> dict:
-    """A cohort's sums from its ``report_shoppers`` rows (as ``cohorts.cohort_totals`` adds them up)."""
-    return {"shoppers": len(found), "repeaters": sum(s.orders >= 2 for s in found), "orders": sum(s.orders for s in found),
-            **{name: sum(getattr(s, name) for s in found) for name in COHORT_SUMS}}
-
-
-def _sharing_shoppers(keys: set[str]) -> dict[str, str]:
-    """The emails of the shoppers among these keys who chose to share themselves with influencers."""
-    if not keys:
-        return {}
+def _sharing_shoppers() -> dict[str, str]:
+    """The shopper keys and emails of the shoppers who chose to share themselves with influencers."""
     emails = db.session.scalars(select(User.email).where(User.share_with_influencers.is_(True)))
-    return {key: email for email in emails if (key := shopper_key(email)) in keys}
+    return {shopper_key(email): email for email in emails}
