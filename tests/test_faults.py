@@ -340,12 +340,9 @@ def _paid_event_waiting(stack: Stack, web, shop) -> tuple[dict, str]:
     return order, event_id
 
 
-def _order_events(web, order) -> list[str]:
-    body = requests.get(f"{web.url}{API}/orders/{order['id']}", params={"token": order["access_token"]}, timeout=10).json()
-    return [e["to_status"] for e in body["events"]]
-
-
-def test_worker_killed_mid_job_the_job_is_retried_and_applies_once(stack, web):
+def _job_blocked_on_the_stock(stack: Stack, web):
+    """A paid event's job, started by a new worker and blocked mid-transaction on a product row
+    this test holds locked: (redis, queue, product, order, event id, the lock, the worker)."""
     redis = stack.redis.client()
     redis.flushdb()
     shop = seed_shop(web.url, stock=10)
@@ -358,6 +355,20 @@ def test_worker_killed_mid_job_the_job_is_retried_and_applies_once(stack, web):
         wait_until(lambda: StartedJobRegistry(queue=queue).get_job_ids(), 30, what="the job to start")
         wait_until(lambda: stack.pg.scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"), 10,
                    what="the job to block on the lock")
+    except BaseException:
+        lock.close()
+        raise
+    return redis, queue, product, order, event_id, lock, worker
+
+
+def _order_events(web, order) -> list[str]:
+    body = requests.get(f"{web.url}{API}/orders/{order['id']}", params={"token": order["access_token"]}, timeout=10).json()
+    return [e["to_status"] for e in body["events"]]
+
+
+def test_worker_killed_mid_job_the_job_is_retried_and_applies_once(stack, web):
+    redis, queue, product, order, event_id, lock, worker = _job_blocked_on_the_stock(stack, web)
+    try:
         worker.stop()  # SIGKILL to the worker, and its work horse (in a group of its own) mid-transaction
     finally:
         lock.close()
@@ -387,18 +398,8 @@ def test_worker_killed_mid_job_the_job_is_retried_and_applies_once(stack, web):
 
 def test_worker_sigterm_finishes_the_current_job(stack, web):
     """Warm shutdown: SIGTERM to the worker (not its work horse) waits for the job, then exits."""
-    redis = stack.redis.client()
-    redis.flushdb()
-    shop = seed_shop(web.url, stock=10)
-    product = shop["products"][0]["id"]
-    order, event_id = _paid_event_waiting(stack, web, shop)
-    queue = Queue("default", connection=redis)
-    lock = _lock_product(stack, product)
-    worker = stack.worker()
+    redis, queue, product, order, event_id, lock, worker = _job_blocked_on_the_stock(stack, web)
     try:
-        wait_until(lambda: StartedJobRegistry(queue=queue).get_job_ids(), 30, what="the job to start")
-        wait_until(lambda: stack.pg.scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"), 10,
-                   what="the job to block on the lock")
         worker.send(signal.SIGTERM)
         time.sleep(1.0)
         assert worker.process.poll() is None, "the worker waits for its job"
@@ -416,18 +417,8 @@ def test_worker_sigterm_finishes_the_current_job(stack, web):
 def test_sigterm_to_the_work_horse_too_requeues_the_job(stack, web):
     """systemd's default (KillMode=control-group) sends SIGTERM to every process of the unit, the
     work horse included, which dies at once: the job fails mid-transaction and is retried."""
-    redis = stack.redis.client()
-    redis.flushdb()
-    shop = seed_shop(web.url, stock=10)
-    product = shop["products"][0]["id"]
-    order, event_id = _paid_event_waiting(stack, web, shop)
-    queue = Queue("default", connection=redis)
-    lock = _lock_product(stack, product)
-    worker = stack.worker()
+    redis, queue, product, order, event_id, lock, worker = _job_blocked_on_the_stock(stack, web)
     try:
-        wait_until(lambda: StartedJobRegistry(queue=queue).get_job_ids(), 30, what="the job to start")
-        wait_until(lambda: stack.pg.scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"), 10,
-                   what="the job to block on the lock")
         horse = worker.children()
         worker.send(signal.SIGTERM)
         for pid in horse:
