@@ -195,7 +195,10 @@ def test_a_connection_lost_between_statements_keeps_the_response(stack, web):
     try:
         thread.start()
         [(backend,)] = wait_until(lambda: stack.pg.query(
-            "SELECT pid FROM pg_stat_activity WHERE state = 'idle in transaction' AND datname = 'marketplace'"),
+            # Idle for a second, not just between two of the page's own statements (killing it there
+            # fails the next statement: the 503 above, not this test's case).
+            "SELECT pid FROM pg_stat_activity WHERE state = 'idle in transaction' AND datname = 'marketplace'"
+            " AND clock_timestamp() - state_change > interval '1 second'"),
             10, what="the page to wait for Stripe inside its transaction")
         stack.pg.query("SELECT pg_terminate_backend(%s)", backend)
         thread.join(30)
