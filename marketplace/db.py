@@ -10,7 +10,8 @@ from typing import Any, Mapping
 from datetime import datetime, timezone
 
 from flask import Flask, current_app, g
-from sqlalchemy import BigInteger, DateTime, Engine, Enum, MetaData, Table, create_engine, event, insert, text
+from sqlalchemy import BigInteger, DateTime, Engine, Enum, MetaData, Table, any_, create_engine, event, insert, literal, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -165,6 +166,15 @@ def upsert(table):
     backend's own (PostgreSQL's or SQLite's)."""
     dialect_insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     return dialect_insert(table)
+
+
+def among(column, ids):
+    """``column IN ids`` for a batch of ids; on PostgreSQL ``column = ANY(array)``: one parameter,
+    where an IN list of a thousand ids is a thousand, in a statement too long for psycopg's
+    cache of parsed queries (it parsed such a statement anew at every batch)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return column.in_(ids)
+    return column == any_(literal(list(ids), ARRAY(column.type)))
 
 
 def insert_rows(table: Table, rows: list[dict[str, Any]]) -> None:

@@ -49,15 +49,19 @@ def allocate(amount: int, weights: list[int]) -> list[int]:
     total = sum(weights)
     if total == 0 or amount == 0:
         return [0] * len(weights)
+    if weights.count(0) == len(weights) - 1:  # one weight takes it all (a last-click split)
+        return [amount if weight else 0 for weight in weights]
     sign, amount = (-1, -amount) if amount < 0 else (1, amount)
     parts, remainders = [], []
     for weight in weights:
         part, rest = divmod(amount * weight, total)
         parts.append(part)
         remainders.append(rest)
-    for index in sorted(range(len(weights)), key=lambda i: -remainders[i])[: amount - sum(parts)]:
-        parts[index] += 1
-    return [sign * part for part in parts]
+    left = amount - sum(parts)
+    if left:  # (a stable sort, reversed, keeps the earlier of equal remainders first)
+        for index in sorted(range(len(weights)), key=remainders.__getitem__, reverse=True)[:left]:
+            parts[index] += 1
+    return [sign * part for part in parts] if sign < 0 else parts
 
 
 def major_text(amount: int, currency: str) -> str:

@@ -11,18 +11,20 @@ import csv
 import io
 import itertools
 import random
+import threading
+import time
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select, update
 
 from marketplace.attribution.models import AttributionCredit
-from marketplace.db import db
+from marketplace.db import db, insert_rows, utcnow
 from marketplace.links.models import Click, ShareLink
 from marketplace.money import allocate
 from marketplace.orders.models import Order, OrderLine
 from marketplace.reports.models import ReportSale, ReportStaleOrder
-from marketplace.reports.rollups import rebuild_sales, refresh_stale
+from marketplace.reports.rollups import rebuild, rebuild_sales, refresh_stale
 from marketplace.reports.stale import mark_stale
 from marketplace.reports.services import BRAND_GROUPS
 from tests.fakes import RecordingGateway
@@ -415,6 +417,25 @@ def test_with_redis_the_jobs_keep_the_rollups_and_survive_a_crash(app, client, r
         assert rows() == before
 
 
+def test_a_job_that_finds_a_backlog_wakes_another_for_a_free_worker(app, story, redis):
+    """A full batch taken: more may be waiting, so the job wakes a second one (at most one waits),
+    which another worker runs beside it; the last, partial batch wakes none."""
+    from marketplace.queueing import get_queue
+    from marketplace.reports.stale import REFRESH_JOB
+
+    with app.app_context():
+        orders = list(db.session.scalars(select(Order.id)))
+        insert_rows(ReportStaleOrder.__table__, [{"order_id": i, "marked_at": utcnow()} for i in orders])
+        db.session.commit()
+        assert refresh_stale(batch_size=len(orders) - 1) == len(orders)
+        assert [job.func_name for job in get_queue().jobs] == [REFRESH_JOB]
+        redis.flushdb()
+        insert_rows(ReportStaleOrder.__table__, [{"order_id": orders[0], "marked_at": utcnow()}])
+        db.session.commit()
+        assert refresh_stale(batch_size=2) == 1
+        assert get_queue().jobs == []
+
+
 def test_clicks_on_a_whole_storefront_are_the_influencers_not_a_brands(app, client, shop):
     link = client.post(f"{API}/links", json={"storefront": shop["ana"]["storefront"]["slug"], "channel": "blog"},
                        headers=shop["ana"]["actor"].headers).get_json()
@@ -556,3 +577,90 @@ def test_an_order_marked_again_unchanged_keeps_its_rows_and_a_refund_replaces_th
     changed = rollup_rows(app)
     assert changed["report_shoppers"] != kept["report_shoppers"]  # Bob's cohort row: his refund
     assert report(client, story)["total"]["refunds"] == 3000 + 5000
+
+
+def test_two_jobs_at_once_neither_block_each_other_for_good_nor_fail(app, client, shop):
+    """Two workers refreshing at once (``rq worker`` scaled out): batches share totals rows (the
+    brand's day, an influencer's month) and shoppers (one buyer's orders in two batches), yet
+    neither deadlocks nor trips on the other's cohort rows, and the rollups end as a rebuild
+    makes them."""
+    if app.extensions["db"].engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time")
+    rng = random.Random(11)
+    for n in range(16):
+        buy(app, shopper(app), shop[rng.choice(["ana", "cy"])]["storefront"], [(shop[rng.choice(["p1", "p2"])], 1)],
+            f"buyer{n % 4}@example.com", rng.sample([shop["ana"]["link"], shop["cy"]["link"]], rng.randint(0, 2)))
+    expected = rollup_rows(app)
+    with app.app_context():
+        paid = list(db.session.scalars(select(Order.id).where(Order.status == "paid").order_by(Order.id)))
+    errors: list[BaseException] = []
+
+    def worker(start: threading.Barrier) -> None:
+        with app.app_context():
+            try:
+                start.wait(10)
+                while refresh_stale(batch_size=1):
+                    pass
+            except BaseException as exc:  # noqa: BLE001 - the test reports it
+                errors.append(exc)
+                db.session.rollback()
+
+    for _ in range(4):
+        for status in ("pending_payment", "paid"):  # every order's rows taken out, then put back
+            with app.app_context():
+                db.session.execute(update(Order).where(Order.id.in_(paid)).values(status=status))
+                insert_rows(ReportStaleOrder.__table__, [{"order_id": i, "marked_at": utcnow()} for i in paid])
+                db.session.commit()
+            start = threading.Barrier(2)
+            threads = [threading.Thread(target=worker, args=(start,)) for _ in range(2)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(60)
+            assert not errors, errors
+    assert rollup_rows(app) == expected
+
+
+def test_two_jobs_rebuilding_one_shoppers_rows_take_turns(app, story):
+    """Alice's two orders, months apart (no totals row in common), land in two jobs' batches at
+    once: the second job waits for the first to commit and recomputes her cohort row from what
+    it wrote, instead of inserting a second row for her (a duplicate key, the batch lost)."""
+    if app.extensions["db"].engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time")
+    with app.app_context():
+        first, second = db.session.scalars(
+            select(Order.id).where(func.lower(Order.email) == "alice@example.com").order_by(Order.id)).all()
+        order = db.session.get(Order, first)
+        order.paid_at -= timedelta(days=70)
+        db.session.commit()
+        rebuild_sales([first])  # her first order's rows moved back 70 days
+        db.session.execute(update(Order).where(Order.id.in_([first, second])).values(status="pending_payment"))
+        db.session.commit()
+    first_done, errors = threading.Event(), []
+
+    def job(order_id: int, before_commit) -> None:
+        with app.app_context():
+            try:
+                rebuild_sales([order_id])
+                before_commit()
+                db.session.commit()
+            except Exception as exc:  # noqa: BLE001 - the test reports it
+                errors.append(exc)
+
+    one = threading.Thread(target=job, args=(first, lambda: first_done.wait(10)))
+    one.start()
+    time.sleep(0.5)  # the first job holds her rows, uncommitted
+    two = threading.Thread(target=job, args=(second, lambda: None))
+    two.start()
+    time.sleep(0.5)  # the second waits on the first
+    first_done.set()
+    one.join(20)
+    two.join(20)
+    assert not errors, errors
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ReportSale).where(ReportSale.order_id.in_([first, second]))) == 0
+    expected = rollup_rows(app)
+    with app.app_context():
+        rebuild()
+        db.session.commit()
+    assert rollup_rows(app) == expected

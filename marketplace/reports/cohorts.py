@@ -95,9 +95,23 @@ def refresh_shoppers(pairs: set[tuple[int, str]]) -> None:
     (brand, shopper key) pairs from their ``report_sales`` rows."""
     if not pairs:
         return
+    _lock_pairs(pairs)
     for model in (ReportShopper, ReportInfluencerProduct):
         db.session.execute(delete(model).where(_of_pairs(model, pairs)))
     _insert(sale_rows(_of_pairs(ReportSale, pairs)))
+
+
+def _lock_pairs(pairs: set[tuple[int, str]]) -> None:
+    """On PostgreSQL, hold a lock per (brand, shopper) pair until the commit, taken in order: two
+    jobs at once that rebuild one shopper's rows (two of their orders in two batches) take turns,
+    the second reading what the first wrote, instead of both inserting the shopper's row."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    locks = sorted({(brand_id, int(key[:8], 16) - 2**31) for brand_id, key in pairs})  # keys are hex digests
+    brands, keys = zip(*locks)
+    pair = select(func.unnest(literal(list(brands), ARRAY(Integer))).label("brand"),
+                  func.unnest(literal(list(keys), ARRAY(Integer))).label("key")).subquery()
+    db.session.execute(select(func.count(func.pg_advisory_xact_lock(pair.c.brand, pair.c.key))))
 
 
 def _of_pairs(model, pairs: set[tuple[int, str]]):

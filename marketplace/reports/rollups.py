@@ -31,13 +31,13 @@ from marketplace.attribution.models import AttributionShare, OrderAttribution
 from marketplace.attribution.rules import MODELS
 from marketplace.commissions.models import CommissionLine, CommissionState
 from marketplace.commissions.services import Rates
-from marketplace.db import db, insert_rows, upsert
+from marketplace.db import among, db, insert_rows, upsert
 from marketplace.links.clicks import ROLL_UP_WAKE_KEY, drain_lock
 from marketplace.catalog.models import Product
 from marketplace.links.models import Click, ShareLink
 from marketplace.money import allocate
 from marketplace.orders.models import Order, OrderLine, OrderStatus
-from marketplace.queueing import FOLLOW_UP_RETRY, coalesced_job_started, enqueue_after_commit
+from marketplace.queueing import FOLLOW_UP_RETRY, coalesced_job_started, enqueue_after_commit, get_redis
 from marketplace.reports.models import (
     ALL,
     DIMS,
@@ -65,6 +65,7 @@ JOB_SECONDS = 120
 CLICKS_WATERMARK = "clicks"
 SOLD = frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED})
 SALE_COLUMNS = tuple(name for name in ReportSale.__table__.c.keys() if name != "id")
+SHARE_COLUMNS = ("influencer_id", "link_id", *(f"{model}_ppm" for model in MODELS))
 LINE_COLUMNS = (  # what the rows and commissions.Rates read of a line
     "id", "order_id", "brand_id", "product_id", "storefront_id", "currency", "line_total", "refunded_amount",
     "quantity", "commission_bps", "commission_source",
@@ -100,7 +101,9 @@ def shopper_key(email: str) -> str:
 
 def refresh_stale(batch_size: int = BATCH_SIZE) -> int:
     """The job: rebuild the rows of the stale orders, a batch per transaction, until none is
-    left (or ``JOB_SECONDS`` have passed: it then wakes the next job). Returns the orders done."""
+    left (or ``JOB_SECONDS`` have passed: it then wakes the next job). Returns the orders done.
+    Several run at once on several workers: each takes its own batches (``SKIP LOCKED``), and
+    while full batches keep coming, each one wakes another job for a free worker."""
     coalesced_job_started(WAKE_KEY)
     deadline = time.monotonic() + JOB_SECONDS
     session = db.session
@@ -116,8 +119,11 @@ def refresh_stale(batch_size: int = BATCH_SIZE) -> int:
         if not taken:
             session.commit()
             return done
+        if len(taken) == batch_size and get_redis() is not None:
+            # More are waiting: wake another job, which a free worker runs beside this one.
+            enqueue_after_commit(session, REFRESH_JOB, retry=FOLLOW_UP_RETRY, coalesce=WAKE_KEY)
         rebuild_sales(taken)
-        session.execute(delete(ReportStaleOrder).where(ReportStaleOrder.order_id.in_(taken)))
+        session.execute(delete(ReportStaleOrder).where(among(ReportStaleOrder.order_id, taken)))
         session.commit()
         done += len(taken)
         if time.monotonic() > deadline:
@@ -147,19 +153,20 @@ def rebuild_sales(order_ids: list[int]) -> None:
     session = db.session
     orders = _paid_orders(order_ids)
     old: dict[int, list] = defaultdict(list)
-    for row in session.execute(select(ReportSale.__table__).where(ReportSale.order_id.in_(order_ids))):
+    for row in session.execute(select(ReportSale.__table__).where(among(ReportSale.order_id, order_ids))):
         old[row.order_id].append(row)
     new: dict[int, list[dict]] = defaultdict(list)
     for row in _sale_rows(orders):
         new[row["order_id"]].append(row)
-    changed = [order_id for order_id in order_ids if _row_set(new[order_id]) != _row_set(old[order_id])]
+    changed = [order_id for order_id in order_ids
+               if len(new[order_id]) != len(old[order_id]) or _row_set(new[order_id]) != _row_set(old[order_id])]
     if not changed:
         return
     old_rows = [row for order_id in changed for row in old[order_id]]
     new_rows = [row for order_id in changed for row in new[order_id]]
     newest_old = max((row.id for row in old_rows), default=0)  # the new rows' ids come after it
     insert_rows(ReportSale.__table__, new_rows)
-    ours = ReportSale.order_id.in_(changed)
+    ours = among(ReportSale.order_id, changed)
     add_totals(ours, side=case((ReportSale.id > newest_old, 1), else_=-1))
     session.execute(delete(ReportSale).where(ours, ReportSale.id <= newest_old))
     refresh_shoppers({(row.brand_id, row.shopper_key) for row in old_rows}
@@ -172,7 +179,7 @@ def _paid_orders(order_ids: list[int]) -> dict:
         row.id: row
         for row in db.session.execute(
             select(Order.id, Order.paid_at, Order.email, Order.status)
-            .where(Order.id.in_(order_ids)).order_by(Order.id).with_for_update(read=True)
+            .where(among(Order.id, order_ids)).order_by(Order.id).with_for_update(read=True)
         )
         if row.status in SOLD and row.paid_at is not None
     }
@@ -192,16 +199,17 @@ def _sale_rows(orders: dict) -> list[dict]:
     # Rows, not ORM objects: a batch reads about ten shares per line.
     lines = session.execute(
         select(*(OrderLine.__table__.c[name] for name in LINE_COLUMNS))
-        .where(OrderLine.order_id.in_(list(orders))).order_by(OrderLine.id)
+        .where(among(OrderLine.order_id, orders)).order_by(OrderLine.id)
     ).all()
     models = dict(session.execute(
-        select(OrderAttribution.order_id, OrderAttribution.model).where(OrderAttribution.order_id.in_(list(orders)))
+        select(OrderAttribution.order_id, OrderAttribution.model).where(among(OrderAttribution.order_id, orders))
     ).all())
     shares: dict[int, list] = defaultdict(list)
-    for share in session.execute(
-        select(AttributionShare.__table__).where(AttributionShare.order_id.in_(list(orders))).order_by(AttributionShare.id)
+    for line_id, *share in session.execute(
+        select(AttributionShare.order_line_id, *(AttributionShare.__table__.c[name] for name in SHARE_COLUMNS))
+        .where(among(AttributionShare.order_id, orders)).order_by(AttributionShare.id)
     ):
-        shares[share.order_line_id].append(share)
+        shares[line_id].append(share)
     ledger = {
         (row.order_line_id, row.influencer_id): (int(row.amount), row.rate_bps)  # PostgreSQL sums are decimals
         for row in session.execute(
@@ -211,11 +219,11 @@ def _sale_rows(orders: dict) -> list[dict]:
                 func.sum(CommissionLine.amount).label("amount"),
                 func.max(CommissionLine.rate_bps).label("rate_bps"),
             )
-            .where(CommissionLine.order_id.in_(list(orders)), CommissionLine.state != CommissionState.CANCELED)
+            .where(among(CommissionLine.order_id, orders), CommissionLine.state != CommissionState.CANCELED)
             .group_by(CommissionLine.order_line_id, CommissionLine.influencer_id)
         )
     }
-    rates = Rates({line.brand_id for line in lines}, {s.influencer_id for found in shares.values() for s in found})
+    rates = Rates({line.brand_id for line in lines}, {share[0] for found in shares.values() for share in found})
     rows = []
     for line in lines:
         order = orders[line.order_id]
@@ -228,19 +236,22 @@ def _sale_rows(orders: dict) -> list[dict]:
     return rows
 
 
-def _line_rows(line, base: dict, shares: list, model: str | None, ledger, rates) -> list[dict]:
+_VARIANT_COLUMNS = [(variant, *(f"{variant}_{name}" for name in ("ppm", "gross", "refunds", "units"))) for variant in VARIANTS]
+
+
+def _line_rows(line, base: dict, shares: list[tuple], model: str | None, ledger, rates) -> list[dict]:
     """The line's rows: one per share, each variant's gross, refunds and units split by its
     parts per million; or, with no shares, one organic row holding the whole line."""
     if not shares:
-        whole = {"influencer_id": None, "link_id": None, "rate_bps": 0, "commissions": 0}
-        for variant in VARIANTS:
-            whole |= {f"{variant}_ppm": 0, f"{variant}_gross": line.line_total,
-                      f"{variant}_refunds": line.refunded_amount, f"{variant}_units": line.quantity}
-        return [base | whole]
-    rows = [base | {"influencer_id": s.influencer_id, "link_id": s.link_id} for s in shares]
-    for variant in VARIANTS:
-        column = f"{model}_ppm" if variant == "credited" else f"{variant}_ppm"  # shares come with their model
-        ppms = [getattr(s, column) for s in shares]
+        whole = dict(base, influencer_id=None, link_id=None, rate_bps=0, commissions=0)
+        for _, ppm, gross, refunds, units in _VARIANT_COLUMNS:
+            whole |= {ppm: 0, gross: line.line_total, refunds: line.refunded_amount, units: line.quantity}
+        return [whole]
+    columns = dict(zip(SHARE_COLUMNS, zip(*shares)))  # each column of the shares, in their order
+    rows = [dict(base, influencer_id=influencer_id, link_id=link_id)
+            for influencer_id, link_id in zip(columns["influencer_id"], columns["link_id"])]
+    for variant, ppm_column, gross_column, refunds_column, units_column in _VARIANT_COLUMNS:
+        ppms = columns[f"{model}_ppm" if variant == "credited" else ppm_column]  # shares come with their model
         for row, ppm, gross, refunds, units in zip(
             rows,
             ppms,
@@ -249,14 +260,16 @@ def _line_rows(line, base: dict, shares: list, model: str | None, ledger, rates)
             allocate(line.quantity, ppms),
             strict=True,
         ):
-            row |= {f"{variant}_ppm": ppm, f"{variant}_gross": gross, f"{variant}_refunds": refunds, f"{variant}_units": units}
-    for influencer_id in {row["influencer_id"] for row in rows}:
-        own = [row for row in rows if row["influencer_id"] == influencer_id]
+            row[ppm_column], row[gross_column], row[refunds_column], row[units_column] = ppm, gross, refunds, units
+    by_influencer = defaultdict(list)
+    for row in rows:
+        by_influencer[row["influencer_id"]].append(row)
+    for influencer_id, own in by_influencer.items():
         amount, rate = ledger.get((line.id, influencer_id), (0, None))
         if rate is None:
             rate = rates.of(line, influencer_id)[0]
         for row, part in zip(own, allocate(amount, [row["credited_ppm"] for row in own]), strict=True):
-            row |= {"rate_bps": rate, "commissions": part}
+            row["rate_bps"], row["commissions"] = rate, part
     return rows
 
 
@@ -376,8 +389,11 @@ def add_totals(where, side=None) -> None:
     table = ReportSaleTotal.__table__
     keys = ["brand_id", "currency", "dim", "unit", "start", "key"]
     sums = [name for name in table.c.keys() if name not in (*keys, "id")]
-    # (SQLite parses INSERT ... SELECT ... ON CONFLICT only with a WHERE.)
-    adding = upsert(table).from_select(keys + sums, select(*(rows.c[name] for name in keys + sums)).where(true()))
+    # In the order of the key: two jobs at once lock the rows they share in the same order (no
+    # deadlock; the second waits for the first to commit). SQLite parses INSERT ... SELECT ...
+    # ON CONFLICT only with a WHERE.
+    adding = upsert(table).from_select(keys + sums, select(*(rows.c[name] for name in keys + sums)).where(true())
+                                       .order_by(*(rows.c[name] for name in keys)))
     db.session.execute(adding.on_conflict_do_update(
         index_elements=keys, set_={name: table.c[name] + adding.excluded[name] for name in sums}
     ))
