@@ -281,6 +281,25 @@ def test_influencers_see_their_performance_and_shoppers_only_with_consent(app, c
     assert "alice" not in str(client.get(f"{API}/me/reports/relationships", headers=story["cy"]["actor"].headers).get_json())
 
 
+def test_each_report_names_its_period_and_the_relationships_json_has_its_schemas_fields(client, story):
+    """The period is in every report; the relationships report, sent without a second pass
+    through its schema, still has exactly the documented fields, of the documented types."""
+    from marketplace.reports.schemas import InfluencerCohortSchema, RelationshipsReportSchema
+
+    for path in ("attribution", "attribution/models", "relationships"):
+        body = report(client, story, path=path)
+        assert (body["from"], body["to"], body["tz"]) == (PERIOD["from"], PERIOD["to"], "UTC"), path
+    assert set(client.get(f"{API}/me/reports/relationships", headers=story["ana"]["actor"].headers).get_json()) >= {"from", "to"}
+
+    def names(schema) -> set[str]:
+        return {field.data_key or name for name, field in schema.fields.items()}
+
+    body = report(client, story, path="relationships")
+    assert RelationshipsReportSchema().dump(body) == body
+    assert set(body) == names(RelationshipsReportSchema())
+    assert body["influencers"] and all(set(row) == names(InfluencerCohortSchema()) for row in body["influencers"])
+
+
 def test_csv_has_the_json_rows_and_columns(client, story):
     body = report(client, story)
     url = f"{API}/brands/{story['brand']['id']}/reports/attribution"

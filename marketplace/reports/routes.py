@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import marshmallow as ma
+from flask import jsonify
 
 from marketplace.db import utcnow
 from marketplace.http import Blueprint, current_user
@@ -83,7 +84,9 @@ def relationships(args, brand_id):
     report = services.relationships_report(current_user(), brand_id, _period(args), args.get("currency"))
     if wants_csv(args):
         return export.relationships_csv(report, brand_id)
-    return report
+    # The service builds the schema's fields exactly (tests hold it to that): dumping up to two
+    # thousand influencers' figures through the schema again cost 45 ms of about 300.
+    return jsonify(report)
 
 
 @blp.route("/brands/<id:brand_id>/reports/relationships/chart.svg", methods=["GET"])

@@ -64,7 +64,7 @@ class CurrencyTotalSchema(Schema):
 class ReportSchema(Schema):
     """What every report says of itself: its period, zone and currency, and every currency's totals."""
 
-    from_ = ma.fields.String(data_key="from")
+    from_ = ma.fields.String(data_key="from", attribute="from", metadata={"description": "First local day (inclusive)"})
     to = ma.fields.String()
     tz = ma.fields.String()
     currency = ma.fields.String(allow_none=True)
@@ -207,7 +207,7 @@ class BrandCohortSchema(CohortSchema):
 
 class MyRelationshipsSchema(Schema):
     influencer_id = ma.fields.Integer()
-    from_ = ma.fields.String(data_key="from")
+    from_ = ma.fields.String(data_key="from", attribute="from", metadata={"description": "First local day (inclusive)"})
     to = ma.fields.String()
     tz = ma.fields.String()
     brands = ma.fields.List(ma.fields.Nested(BrandCohortSchema))
