@@ -14,6 +14,7 @@ import random
 import threading
 import time
 from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select, update
@@ -183,6 +184,31 @@ def test_rollups_equal_the_figures_computed_from_raw_rows(app, client, story, ru
     result = runner.invoke(args=["reports", "rebuild"])
     assert result.exit_code == 0, result.output
     assert report(client, story) == before
+
+
+def test_periods_that_cut_months_add_up_to_their_own_orders(app, client, story):
+    """Periods whose ends fall a day or two into a month (read as that month less the days
+    outside) or deep into it (read day by day), in UTC and in a zone behind it: the totals are
+    those of the orders paid in the period, and the influencers' rows add up to them."""
+    month = (TODAY.replace(day=1) - timedelta(days=100)).replace(day=1)  # four months back
+    with app.app_context():
+        orders = db.session.scalars(select(Order).order_by(Order.id)).all()
+        for order, days in zip(orders, (0, 2, 40, 89), strict=True):
+            order.paid_at = datetime(month.year, month.month, month.day, 10, tzinfo=timezone.utc) + timedelta(days=days)
+        db.session.commit()
+        rebuild()
+        db.session.commit()
+        paid = {order.id: order.paid_at for order in orders}
+        net = {order_id: int(db.session.scalar(select(func.sum(OrderLine.line_total - OrderLine.refunded_amount))
+                                                .where(OrderLine.order_id == order_id))) for order_id in paid}
+    for first, last, zone in [(1, 88, "UTC"), (2, 89, "UTC"), (3, 90, "UTC"), (1, 88, "America/New_York"),
+                              (20, 70, "UTC"), (0, 62, "UTC"), (0, 31, "UTC")]:
+        since, until = month + timedelta(days=first), month + timedelta(days=last)
+        start, end = (datetime.combine(day, datetime.min.time(), ZoneInfo(zone)) for day in (since, until))
+        expected = [order_id for order_id, at in paid.items() if start <= at < end]
+        body = report(client, story, **{"from": str(since), "to": str(until), "tz": zone})
+        assert (body["total"]["orders"], body["total"]["revenue"]) == (len(expected), sum(net[i] for i in expected)), (first, last, zone)
+        assert sum(row["revenue"] for row in body["rows"]) + body["organic"]["revenue"] == body["total"]["revenue"]
 
 
 def test_a_refund_reaches_the_report(client, story):

@@ -22,11 +22,11 @@ period) with every currency's totals beside it. Definitions (see docs/reports.md
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import and_, case, false, func, literal, literal_column, null, or_, select, tuple_, union_all
+from sqlalchemy import and_, case, false, func, literal, literal_column, null, or_, select, true, union_all
 from sqlalchemy.sql import ColumnElement
 
 from marketplace.accounts.models import User
@@ -330,30 +330,50 @@ def _ceil(moment: datetime, unit: str) -> datetime:
 @dataclass(frozen=True)
 class Spans:
     """A UTC interval cut into whole months, whole days (outside those months) and the rest
-    (partial days, read from the raw rows): how the brand reports read the day and month rollups."""
+    (partial days, read from the raw rows): how the brand reports read the day and month
+    rollups. For sums, a month may reach past the interval, its days outside it in ``less``
+    (taken away): a month less a day reads far fewer rows than 30 days."""
 
     months: list[tuple[datetime, datetime]]
     days: list[tuple[datetime, datetime]]
     rest: list[tuple[datetime, datetime]]
+    less: list[tuple[datetime, datetime]] = field(default_factory=list)
 
     def of(self, unit_column, start_column) -> ColumnElement:
-        """The rollup rows of the whole months and days."""
+        """The rollup rows of the whole months and days (and of the days to take away)."""
         return or_(false(), *(
             and_(unit_column == unit, start_column >= lo, start_column < hi)
-            for unit, ranges in (("month", self.months), ("day", self.days)) for lo, hi in ranges
+            for unit, ranges in (("month", self.months), ("day", self.days + self.less)) for lo, hi in ranges
         ))
 
+    def sign(self, unit_column, start_column) -> ColumnElement:
+        """-1 for the rows of the days taken away, else 1."""
+        less = [and_(unit_column == "day", start_column >= lo, start_column < hi) for lo, hi in self.less]
+        return case((or_(*less), -1), else_=1) if less else literal(1)
 
-def _spans(start: datetime, end: datetime) -> Spans:
+
+def _spans(start: datetime, end: datetime, subtract: bool = False) -> Spans:
+    """``subtract``: the reader adds figures up (no sketches), so a month reaching past either
+    end, less its days outside, is used where those are fewer than its days inside."""
     first_day, last_day = _ceil(start, "day"), _floor(end, "day")
     if first_day >= last_day:
         return Spans([], [], [(start, end)])
     first_month, last_month = _ceil(first_day, "month"), _floor(last_day, "month")
     if first_month >= last_month:
         first_month = last_month = last_day
+    less = []
+    if subtract and first_month < last_month:
+        before, after = _floor(first_day, "month"), _ceil(last_day, "month")
+        if first_day - before < first_month - first_day:
+            less.append((before, first_day))
+            first_day = first_month = before
+        if after - last_day < last_day - last_month:
+            less.append((last_day, after))
+            last_day = last_month = after
     months = [(first_month, last_month)] if first_month < last_month else []
     days = [(lo, hi) for lo, hi in ((first_day, first_month), (last_month, last_day)) if lo < hi]
-    return Spans(months, days, [(lo, hi) for lo, hi in ((start, first_day), (last_day, end)) if lo < hi])
+    rest = [(lo, hi) for lo, hi in ((start, _ceil(start, "day")), (_floor(end, "day"), end)) if lo < hi]
+    return Spans(months, days, rest, less)
 
 
 def _hour_spans(start: datetime, end: datetime) -> tuple[tuple[datetime, datetime], list[tuple[datetime, datetime]]]:
@@ -391,12 +411,14 @@ def _sale_totals(brand_id: int, p: Period, dim: str, by: str, names: list[str], 
     def hours(first: datetime, last: datetime) -> ColumnElement:
         return and_(totals.c.unit == "hour", totals.c.start >= first, totals.c.start < last)
 
+    sign = literal(1)
     if dim == ALL and by == "hour":
         (first, last), rest = _hour_spans(p.start, p.end)
         whole = hours(first, last)
     else:
-        spans = _spans(p.start, p.end)
+        spans = _spans(p.start, p.end, subtract=True)
         whole, rest = spans.of(totals.c.unit, totals.c.start), spans.rest
+        sign = spans.sign(totals.c.unit, totals.c.start)
         if dim == ALL:  # "all" has hour rows: only partial hours are left to the raw rows
             cut = [_hour_spans(lo, hi) for lo, hi in rest]
             whole = or_(whole, *(hours(first, last) for (first, last), _ in cut))
@@ -405,7 +427,7 @@ def _sale_totals(brand_id: int, p: Period, dim: str, by: str, names: list[str], 
     where = [totals.c.brand_id == brand_id, totals.c.dim == dim, whole]
     if currency is not None:
         where.append(totals.c.currency == currency)
-    parts = [select(group.label("by"), *(totals.c[name] for name in names)).where(*where)]
+    parts = [select(group.label("by"), *((sign * totals.c[name]).label(name) for name in names)).where(*where)]
     for lo, hi in rest:
         raw = sale_rows(and_(ReportSale.brand_id == brand_id, ReportSale.paid_at >= lo, ReportSale.paid_at < hi,
                              *([ReportSale.currency == currency] if currency is not None else []))).subquery()
@@ -493,11 +515,9 @@ def _brand_clicks(brand_id: int, links: list[int], p: Period, group_by: str, vis
         if not with_sketches:
             return clicks, _visitors(links, p, group_by) if visitors else {}
         bucket = func.date_trunc(literal_column(f"'{group_by}'"), func.timezone(p.zone.key, ReportBrandClickHour.hour))
-        statement = (
-            select(func.grouping(bucket), bucket, estimate(union_sketch(ReportBrandClickHour.visitors)))
-            .where(*in_hours).group_by(func.grouping_sets(tuple_(bucket), tuple_()))
-        )
-        return clicks, {None if total else moment.date(): int(n or 0) for total, moment, n in db.session.execute(statement)}
+        per_bucket = select(bucket.label("key"), literal(0).label("clicks"), union_sketch(ReportBrandClickHour.visitors).label("visitors")) \
+            .where(*in_hours).group_by(bucket)
+        return clicks, {None if total else moment.date(): n for total, moment, _, n in _with_total(per_bucket)}
     spans = _spans(start, end)
     parts = [select(ReportLinkClicks.link_id, ReportLinkClicks.clicks, ReportLinkClicks.visitors).where(
         ReportLinkClicks.link_id.in_(links), spans.of(ReportLinkClicks.unit, ReportLinkClicks.start))]
@@ -513,17 +533,27 @@ def _brand_clicks(brand_id: int, links: list[int], p: Period, group_by: str, vis
         statement = select(key, func.sum(rows.c.clicks)).join(ShareLink, ShareLink.id == rows.c.link_id).group_by(key)
         clicks = {key_value: int(n) for key_value, n in db.session.execute(statement)}
         return clicks, _visitors(links, p, group_by) if visitors else {}
-    statement = (
-        select(func.grouping(key), key, func.sum(rows.c.clicks), estimate(union_sketch(rows.c.visitors)))
-        .join(ShareLink, ShareLink.id == rows.c.link_id).group_by(func.grouping_sets(tuple_(key), tuple_()))
-    )
+    per_key = (select(key.label("key"), func.sum(rows.c.clicks).label("clicks"), union_sketch(rows.c.visitors).label("visitors"))
+               .join(ShareLink, ShareLink.id == rows.c.link_id).group_by(key))
     clicks, found = {}, {None: 0}
-    for total, key_value, n, distinct in db.session.execute(statement):
+    for total, key_value, n, distinct in _with_total(per_key):
         if total:
-            found[None] = int(distinct or 0)
+            found[None] = distinct
         else:
-            clicks[key_value], found[key_value] = int(n), int(distinct or 0)
+            clicks[key_value], found[key_value] = n, distinct
     return clicks, found
+
+
+def _with_total(groups) -> list[tuple]:
+    """``(is the total, key, clicks, visitors)`` of ``groups`` (per key: clicks summed, visitors'
+    sketches united), then their total: its visitors the union of the groups' sketches, not of
+    every row's again (grouping sets merged each sketch twice)."""
+    per = groups.cte("per_group")
+    statement = union_all(
+        select(false(), per.c.key, per.c.clicks, estimate(per.c.visitors)),
+        select(true(), null(), func.sum(per.c.clicks), estimate(union_sketch(per.c.visitors))),
+    )
+    return [(total, key, int(n or 0), int(distinct or 0)) for total, key, n, distinct in db.session.execute(statement)]
 
 
 # ------------------------------------------------------------------ brand reports
