@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 import marshmallow as ma
-from flask import jsonify
+from flask import Response, jsonify
 
 from marketplace.db import utcnow
 from marketplace.http import Blueprint, current_user
@@ -26,6 +26,13 @@ def _period(args):
     return services.period(args["from_"], args["to"], args["tz"])
 
 
+def _as_json(report: dict) -> Response:
+    """A brand report as JSON, without a second pass through its schema: the services build the
+    schema's fields exactly (tests/test_reports.py holds them to it), and dumping the biggest
+    brand's two thousand rows again cost 45-50 ms of a report's 300."""
+    return jsonify(report)
+
+
 class ChartArgsSchema(RelationshipArgsSchema):
     top = ma.fields.Integer(load_default=5, validate=ma.validate.Range(min=1, max=10), metadata={"description": "Influencers drawn"})
 
@@ -44,7 +51,7 @@ def attribution(args, brand_id):
     )
     if wants_csv(args):
         return export.attribution_csv(report, brand_id)
-    return report
+    return _as_json(report)
 
 
 @blp.route("/brands/<id:brand_id>/reports/attribution/models", methods=["GET"])
@@ -59,7 +66,7 @@ def attribution_models(args, brand_id):
     report = services.models_report(current_user(), brand_id, _period(args), args["group_by"], args.get("currency"))
     if wants_csv(args):
         return export.models_csv(report, brand_id)
-    return report
+    return _as_json(report)
 
 
 @blp.route("/brands/<id:brand_id>/reports/attribution/chart.svg", methods=["GET"])
@@ -84,9 +91,7 @@ def relationships(args, brand_id):
     report = services.relationships_report(current_user(), brand_id, _period(args), args.get("currency"))
     if wants_csv(args):
         return export.relationships_csv(report, brand_id)
-    # The service builds the schema's fields exactly (tests hold it to that): dumping up to two
-    # thousand influencers' figures through the schema again cost 45 ms of about 300.
-    return jsonify(report)
+    return _as_json(report)
 
 
 @blp.route("/brands/<id:brand_id>/reports/relationships/chart.svg", methods=["GET"])
