@@ -99,7 +99,7 @@ class ReportClickHour(Base):
     link_id: Mapped[int] = mapped_column(ForeignKey("share_links.id"), primary_key=True)
     clicks: Mapped[int]
 
-    __table_args__ = (Index("ix_report_click_hours_link_id_hour", "link_id", "hour"),)
+    __table_args__ = (Index("ix_report_click_hours_link_id_hour", "link_id", "hour", postgresql_include=("clicks",)),)  # index-only: an influencer's hours
 
 
 # report_sale_totals: report_sales added up per brand, currency and UTC span, for every variant.
