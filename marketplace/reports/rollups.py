@@ -528,18 +528,27 @@ def rebuild(batch_size: int = 5000) -> dict[str, int]:
     _analyze(ReportSale)  # the statistics of an empty table would plan what follows (and the job) badly
     rebuild_totals()
     rebuild_shoppers()
-    _analyze(ReportSaleTotal, ReportShopper, ReportInfluencerProduct)
     session.commit()
     clicks = rebuild_clicks()
-    _analyze(ReportClickHour, ReportLinkClicks, ReportBrandClickHour, ReportLinkBrand)
     session.commit()
+    _vacuum(ReportSale, ReportSaleTotal, ReportShopper, ReportInfluencerProduct,
+            ReportClickHour, ReportLinkClicks, ReportBrandClickHour, ReportLinkBrand)
     return {"orders": len(order_ids), "clicks": clicks}
 
 
 def _analyze(*models) -> None:
-    """Fresh planner statistics after a bulk rewrite (autovacuum would get there, later)."""
+    """Fresh planner statistics after a bulk rewrite, in the transaction."""
     if postgresql():
         db.session.execute(text(f"ANALYZE {', '.join(model.__table__.name for model in models)}"))
+
+
+def _vacuum(*models) -> None:
+    """``VACUUM ANALYZE`` what was rewritten, once committed: fresh statistics, and the
+    visibility map set, without which the reports' index-only scans also read every row's
+    page (docs/benchmarks.md). Autovacuum gets there too, later, where it runs."""
+    if postgresql():
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text(f"VACUUM ANALYZE {', '.join(model.__table__.name for model in models)}"))
 
 
 def rebuild_clicks() -> int:
