@@ -161,10 +161,15 @@ def commit_or_raise(error: Exception) -> None:
         raise error from None
 
 
+def on_postgresql() -> bool:
+    """Whether the app's database is PostgreSQL (else SQLite, the embedded default)."""
+    return db.engine.dialect.name == "postgresql"
+
+
 def upsert(table):
     """An INSERT that takes ``on_conflict_do_nothing``/``on_conflict_do_update``: the current
     backend's own (PostgreSQL's or SQLite's)."""
-    dialect_insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    dialect_insert = pg_insert if on_postgresql() else sqlite_insert
     return dialect_insert(table)
 
 
@@ -172,7 +177,7 @@ def among(column, ids):
     """``column IN ids`` for a batch of ids; on PostgreSQL ``column = ANY(array)``: one parameter,
     where an IN list of a thousand ids is a thousand, in a statement too long for psycopg's
     cache of parsed queries (it parsed such a statement anew at every batch)."""
-    if db.session.get_bind().dialect.name != "postgresql":
+    if not on_postgresql():
         return column.in_(ids)
     return column == any_(literal(list(ids), ARRAY(column.type)))
 
@@ -201,7 +206,7 @@ def insert_rows_returning_ids(table: Table, rows: list[dict[str, Any]]) -> list[
     """Insert rows; their new ids, in the rows' order. On PostgreSQL the ids are drawn from the
     column's sequence first, so the rows go in as one ``unnest()`` insert (``insert_rows``)."""
     session = db.session
-    if session.get_bind().dialect.name != "postgresql":
+    if not on_postgresql():
         statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
         return list(session.execute(statement, rows).scalars())
     ids = list(session.scalars(

@@ -38,7 +38,7 @@ from sqlalchemy import or_, select, text
 from sqlalchemy.exc import IntegrityError
 from ua_parser import Domain
 
-from marketplace.db import db, upsert, utcnow
+from marketplace.db import db, on_postgresql, upsert, utcnow
 from marketplace.links.models import Click
 from marketplace.links.rate_limit import RedirectRateLimit, redirect_rate_limit
 from marketplace.queueing import enqueue_after_commit, get_redis
@@ -253,7 +253,7 @@ def store_clicks(clicks: list[dict[str, Any]]) -> int:
     returns the rows added. On PostgreSQL one set-based statement does it all, elsewhere Python."""
     if not clicks:
         return 0
-    if db.engine.dialect.name == "postgresql":
+    if on_postgresql():
         added = _store_postgres([json.dumps(click) for click in clicks])
     else:
         added = _store_python(clicks)
@@ -269,7 +269,7 @@ def _roll_up_later() -> None:
 
 def _store_buffered(raw: list[bytes]) -> int:
     """Store a batch of buffered JSON entries: on PostgreSQL as they are (the server parses them)."""
-    if db.engine.dialect.name == "postgresql":
+    if on_postgresql():
         return _store_postgres(raw)
     return _store_python([json.loads(item) for item in raw])
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import ARRAY, Integer, String, delete, func, literal, or_, select, tuple_
 
-from marketplace.db import db, insert_rows
+from marketplace.db import db, insert_rows, on_postgresql
 from marketplace.reports.models import ReportInfluencerProduct, ReportSale, ReportShopper
 
 COHORT_DAYS = (30, 90, 365)
@@ -105,13 +105,10 @@ def _lock_pairs(pairs: set[tuple[int, str]]) -> None:
     """On PostgreSQL, hold a lock per (brand, shopper) pair until the commit, taken in order: two
     jobs at once that rebuild one shopper's rows (two of their orders in two batches) take turns,
     the second reading what the first wrote, instead of both inserting the shopper's row."""
-    if db.session.get_bind().dialect.name != "postgresql":
+    if not on_postgresql():
         return
-    locks = sorted({(brand_id, int(key[:8], 16) - 2**31) for brand_id, key in pairs})  # keys are hex digests
-    brands, keys = zip(*locks)
-    pair = select(func.unnest(literal(list(brands), ARRAY(Integer))).label("brand"),
-                  func.unnest(literal(list(keys), ARRAY(Integer))).label("key")).subquery()
-    db.session.execute(select(func.count(func.pg_advisory_xact_lock(pair.c.brand, pair.c.key))))
+    locks = _unnested({(brand_id, int(key[:8], 16) - 2**31) for brand_id, key in pairs}, Integer).subquery()  # hex keys
+    db.session.execute(select(func.count(func.pg_advisory_xact_lock(*locks.c))))
 
 
 def _of_pairs(model, pairs: set[tuple[int, str]]):
@@ -119,10 +116,15 @@ def _of_pairs(model, pairs: set[tuple[int, str]]):
     with the pairs unnested from two arrays: one index probe per pair, however many brands and
     shoppers the pairs mix (matching brands and keys apart read every brand's rows of a key)."""
     columns = tuple_(model.brand_id, model.shopper_key)
-    if db.session.get_bind().dialect.name != "postgresql":
+    if not on_postgresql():
         return columns.in_(sorted(pairs))
-    brands, keys = zip(*sorted(pairs))
-    return columns.in_(select(func.unnest(literal(list(brands), ARRAY(Integer))), func.unnest(literal(list(keys), ARRAY(String)))))
+    return columns.in_(_unnested(pairs, String))
+
+
+def _unnested(pairs: set[tuple[int, object]], second_type):
+    """The pairs, sorted, as the rows of two unnested PostgreSQL arrays (brand, second)."""
+    brands, seconds = zip(*sorted(pairs))
+    return select(func.unnest(literal(list(brands), ARRAY(Integer))), func.unnest(literal(list(seconds), ARRAY(second_type))))
 
 
 def rebuild_shoppers() -> None:

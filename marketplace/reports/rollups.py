@@ -31,7 +31,7 @@ from marketplace.attribution.models import AttributionShare, OrderAttribution
 from marketplace.attribution.rules import MODELS
 from marketplace.commissions.models import CommissionLine, CommissionState
 from marketplace.commissions.services import Rates
-from marketplace.db import among, db, insert_rows, upsert
+from marketplace.db import among, db, insert_rows, on_postgresql, upsert
 from marketplace.links.clicks import ROLL_UP_WAKE_KEY, drain_lock
 from marketplace.catalog.models import Product
 from marketplace.links.models import Click, ShareLink
@@ -75,13 +75,9 @@ LINE_COLUMNS = (  # what the rows and commissions.Rates read of a line
 SPAN_FORMATS = {"hour": "%Y-%m-%d %H:00:00.000000", "day": "%Y-%m-%d 00:00:00.000000", "month": "%Y-%m-01 00:00:00.000000"}
 
 
-def postgresql() -> bool:
-    return db.session.get_bind().dialect.name == "postgresql"
-
-
 def span_start(unit: str, column):
     """The UTC hour, day or month a timestamp falls in, as SQL (timestamps are stored in UTC)."""
-    if postgresql():
+    if on_postgresql():
         return func.date_trunc(literal_column(f"'{unit}'"), column, literal_column("'UTC'"))  # literals: GROUP BY matches
     return func.strftime(SPAN_FORMATS[unit], column)
 
@@ -137,7 +133,7 @@ def _batch_settings() -> None:
     totals statement has a few hundred aggregates, and on a table of millions of rows the
     planner overestimates a batch's rows twentyfold; its costs then cross the JIT thresholds
     and compiling took 2.6 s of a 3.3 s statement (docs/benchmarks.md, the rollup job)."""
-    if postgresql():
+    if on_postgresql():
         db.session.execute(text("SET LOCAL jit = off"))
         db.session.execute(text("SET LOCAL work_mem = '64MB'"))
 
@@ -404,7 +400,7 @@ def rebuild_totals() -> None:
     sorted in memory: a year of the biggest brand is about 2.5 M rows)."""
     session = db.session
     session.execute(delete(ReportSaleTotal))
-    if postgresql():
+    if on_postgresql():
         session.execute(text("SET LOCAL work_mem = '512MB'"))
     for brand_id in list(session.scalars(select(ReportSale.brand_id).distinct())):
         add_totals(ReportSale.brand_id == brand_id)
@@ -538,7 +534,7 @@ def rebuild(batch_size: int = 5000) -> dict[str, int]:
 
 def _analyze(*models) -> None:
     """Fresh planner statistics after a bulk rewrite, in the transaction."""
-    if postgresql():
+    if on_postgresql():
         db.session.execute(text(f"ANALYZE {', '.join(model.__table__.name for model in models)}"))
 
 
@@ -546,7 +542,7 @@ def _vacuum(*models) -> None:
     """``VACUUM ANALYZE`` what was rewritten, once committed: fresh statistics, and the
     visibility map set, without which the reports' index-only scans also read every row's
     page (docs/benchmarks.md). Autovacuum gets there too, later, where it runs."""
-    if postgresql():
+    if on_postgresql():
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text(f"VACUUM ANALYZE {', '.join(model.__table__.name for model in models)}"))
 

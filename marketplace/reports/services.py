@@ -34,7 +34,7 @@ from marketplace.attribution.rules import MODELS
 from marketplace.brands.models import Brand
 from marketplace.brands.services import require_member
 from marketplace.catalog.models import Product
-from marketplace.db import db
+from marketplace.db import db, on_postgresql
 from marketplace.errors import Invalid, NotFound
 from marketplace.influencers.models import InfluencerProfile
 from marketplace.links.models import Click, ShareLink
@@ -182,7 +182,7 @@ def _visitors(links, p: Period, group_by: str) -> dict:
             .join(ShareLink, ShareLink.id == Click.link_id).where(*window).group_by(key)
         )
         found = dict(db.session.execute(statement).all())
-    elif db.session.get_bind().dialect.name == "postgresql":
+    elif on_postgresql():
         local = func.date_trunc(group_by, func.timezone(p.zone.key, Click.occurred_at))
         found = {
             moment.date(): count
