@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import time
-import uuid
 
 from flask import Flask, Request, Response, g, has_app_context, request
 from pythonjsonlogger.json import JsonFormatter
@@ -23,9 +23,10 @@ def configure_logging(level: str, fmt: str) -> None:
     handler = logging.StreamHandler()
     if fmt == "json":
         handler.setFormatter(
-            JsonFormatter(
-                "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
-                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            JsonFormatter(  # "time": ISO 8601 in UTC, to the microsecond
+                "%(levelname)s %(name)s %(message)s %(request_id)s",
+                rename_fields={"levelname": "level", "name": "logger"},
+                timestamp="time",
             )
         )
     else:
@@ -39,32 +40,40 @@ def configure_logging(level: str, fmt: str) -> None:
     logging.getLogger("stripe").setLevel(max(logging.getLevelName(level), logging.INFO))
 
 
+def request_id(incoming: str) -> str:
+    """The caller's ``X-Request-ID`` if it is short and printable (so logs stay clean), else a new one."""
+    return incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else secrets.token_hex(16)
+
+
 def start_request(request: Request) -> None:
-    incoming = request.headers.get(REQUEST_ID_HEADER, "")
-    # Accept a caller's id only if it is short and printable, so logs stay clean.
-    g.request_id = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
+    g.request_id = request_id(request.headers.get(REQUEST_ID_HEADER, ""))
     g.request_started = time.perf_counter()
 
 
 def finish_request(request: Request, response: Response) -> Response:
     """The request id header, and the request's one access-log line."""
     response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
-    started = g.get("request_started")
     user = g.get("current_user")
+    access_line(request.method, request.path, response.status_code, g.get("request_started"),
+                user.id if user is not None else None)
+    return response
+
+
+def access_line(method: str, path: str, status: int, started: float | None, user_id: int | None = None) -> None:
+    """A request's one access-log line (the request id comes from ``g``, as on every line)."""
     _access.info(
         "%s %s %s",
-        request.method,
-        request.path,
-        response.status_code,
+        method,
+        path,
+        status,
         extra={
-            "method": request.method,
-            "path": request.path,
-            "status": response.status_code,
+            "method": method,
+            "path": path,
+            "status": status,
             "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
-            "user_id": user.id if user is not None else None,
+            "user_id": user_id,
         },
     )
-    return response
 
 
 def init_app(app: Flask) -> None:

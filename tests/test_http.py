@@ -1,5 +1,7 @@
 """Errors, limits and the OpenAPI document: the contract every route shares."""
 
+import json
+import logging
 import re
 
 import pytest
@@ -106,6 +108,23 @@ def test_request_id_is_echoed_or_made(client):
 
     assert given.headers["X-Request-ID"] == "abc-123"
     assert len(made.headers["X-Request-ID"]) == 32
+
+
+def test_json_log_lines_are_one_object_with_a_utc_time_and_the_request_id(app, capsys):
+    from datetime import datetime, timedelta, timezone
+
+    from marketplace.logs import configure_logging
+
+    configure_logging("INFO", "json")  # binds the handler to the captured stderr
+    with app.test_request_context(headers={"X-Request-ID": "req-7"}):
+        app.preprocess_request()  # the before-request hooks: the request id
+        logging.getLogger("marketplace.test").info("paid %s", "order 5", extra={"order_id": 5})
+
+    [line] = [json.loads(text) for text in capsys.readouterr().err.splitlines() if '"marketplace.test"' in text]
+    assert {k: line[k] for k in ("level", "logger", "message", "request_id", "order_id")} == {
+        "level": "INFO", "logger": "marketplace.test", "message": "paid order 5", "request_id": "req-7", "order_id": 5}
+    assert line["time"].endswith("+00:00")
+    assert abs(datetime.fromisoformat(line["time"]) - datetime.now(timezone.utc)) < timedelta(seconds=30)
 
 
 def test_openapi_document_is_valid_and_lists_every_route(client, app):

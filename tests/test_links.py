@@ -186,12 +186,27 @@ def test_cached_codes_are_answered_before_flask_with_the_same_response(client, a
     assert hot.headers["X-Request-ID"] == "req-42"
     assert "mp_visitor=" + "a" * 32 in hot.headers["Set-Cookie"]
     assert by_view.headers["Set-Cookie"].split("=", 1)[1].split(";", 1)[1] == hot.headers["Set-Cookie"].split(";", 1)[1]
-    assert head.status_code == 302
+    assert (hot.data, hot.content_type) == (by_view.data, by_view.content_type)  # the "Redirecting..." note
+    assert (head.status_code, head.data, head.content_length) == (302, b"", len(hot.data))
     [line] = [r for r in caplog.records if r.name == "marketplace.access" and r.request_id == "req-42"]
     assert (line.method, line.path, line.status, line.user_id) == ("GET", f"/r/{code}", 302, None)
     assert [(c.visitor_id, c.device) for c in clicks(app)][1:] == [("a" * 32, "mobile")]  # HEAD records nothing
     monkeypatch.undo()
     assert client.get("/r/nope1234").get_json()["code"] == 404  # not cached: on to the view
+
+
+@pytest.mark.parametrize("environment, secure", [("testing", False), ("development", False), ("production", True)])
+def test_the_visitor_cookie_is_secure_outside_development_on_both_paths(client, app, shop, monkeypatch, environment,
+                                                                        secure):
+    code = create_link(client, shop).get_json()["code"]
+    monkeypatch.setitem(app.config, "MARKETPLACE_ENV", environment)
+
+    by_view, hot = (client.get(f"/r/{code}", headers={"User-Agent": DESKTOP}) for _ in range(2))  # then cached
+
+    for response in (by_view, hot):
+        attributes = response.headers["Set-Cookie"].split("; ")[1:]
+        assert ("Secure" in attributes) is secure
+        assert {"HttpOnly", "Path=/", "SameSite=Lax", f"Max-Age={90 * 86400}"} <= set(attributes)
 
 
 def test_reshare_chain_keeps_the_originating_influencer(client, app, shop):

@@ -1,12 +1,10 @@
-from datetime import timedelta
-
-from flask import Request, Response, current_app, jsonify, redirect, request
+from flask import Response, request
 
 from marketplace.errors import NotFound
 from marketplace.http import Blueprint, current_user, page_schema, paginate
 from marketplace.links import services
-from marketplace.links.clicks import admit, new_click
-from marketplace.links.rate_limit import redirect_rate_limit
+from marketplace.links.clicks import admit
+from marketplace.links.hot_path import Answer, answer, too_many_redirects
 from marketplace.links.schemas import LinkQueryArgsSchema, ReshareSchema, ShareLinkSchema
 
 blp = Blueprint("links", __name__, description="Share links")
@@ -46,38 +44,8 @@ def get_link(code):
     return services.link_view(services.get_own_link(current_user(), code))
 
 
-def _set_visitor_cookie(response, visitor_id: str):
-    response.set_cookie(
-        services.VISITOR_COOKIE,
-        visitor_id,
-        max_age=int(timedelta(days=current_app.config["VISITOR_COOKIE_DAYS"]).total_seconds()),
-        httponly=True,
-        samesite="Lax",
-        secure=current_app.config["MARKETPLACE_ENV"] not in ("development", "testing"),
-    )
-    return response
-
-
-def too_many_redirects() -> Response:
-    """The 429 of ``/r/`` (a Response, not an error: ``links.hot_path`` answers it outside Flask's handlers)."""
-    response = jsonify(code=429, status="Too Many Requests", reason="rate_limited",
-                       message="too many requests from this address; try again later")
-    response.status_code = 429
-    response.headers["Retry-After"] = str(redirect_rate_limit().seconds)
-    return response
-
-
-def redirect_visitor(link: services.ResolvedLink, request: Request) -> Response:
-    """The 302 to the link's target, with the visitor cookie; the click is recorded (not for HEAD),
-    or a 429 when the address is over its limit. Also what ``links.hot_path`` answers for cached codes."""
-    visitor_id = services.valid_visitor_id(request.cookies.get(services.VISITOR_COOKIE)) or services.new_visitor_id()
-    click = None
-    if request.method == "GET":
-        click = new_click(link.id, visitor_id, request.headers.get("User-Agent", ""), request.remote_addr,
-                          request.referrer)
-    if not admit(request.remote_addr, click):
-        return too_many_redirects()
-    return _set_visitor_cookie(redirect(link.target_url, code=302), visitor_id)
+def _response(reply: Answer) -> Response:
+    return Response(reply.body, reply.status, reply.headers)
 
 
 @redirects.route(f"/r/{CODE}", methods=["GET", "HEAD"])
@@ -90,9 +58,9 @@ def follow(code):
     link = services.resolve(code)
     if link is None:
         if not admit(request.remote_addr):
-            return too_many_redirects()
+            return _response(too_many_redirects())
         raise NotFound("link not found")
-    return redirect_visitor(link, request)
+    return _response(answer(link, request.environ))
 
 
 @redirects.route(f"/r/{CODE}/reshare", methods=["POST"])

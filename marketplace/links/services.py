@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -158,7 +157,9 @@ _cache_lock = threading.Lock()
 
 
 def _link_cache() -> TTLCache:
-    return current_app.extensions.setdefault("link_cache", TTLCache(maxsize=50_000, ttl=LINK_CACHE_SECONDS))
+    extensions = current_app.extensions
+    cache = extensions.get("link_cache")  # (not a bare setdefault: that would build a cache per call)
+    return cache if cache is not None else extensions.setdefault("link_cache", TTLCache(50_000, LINK_CACHE_SECONDS))
 
 
 def resolve(code: str) -> ResolvedLink | None:
@@ -181,7 +182,7 @@ def cached_link(code: str) -> ResolvedLink | None:
 
 
 def new_visitor_id() -> str:
-    return uuid.uuid4().hex
+    return secrets.token_hex(16)  # 128 random bits, 32 hex characters
 
 
 def valid_visitor_id(value: str | None) -> str | None:
