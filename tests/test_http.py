@@ -115,10 +115,15 @@ def test_json_log_lines_are_one_object_with_a_utc_time_and_the_request_id(app, c
 
     from marketplace.logs import configure_logging
 
-    configure_logging("INFO", "json")  # binds the handler to the captured stderr
-    with app.test_request_context(headers={"X-Request-ID": "req-7"}):
-        app.preprocess_request()  # the before-request hooks: the request id
-        logging.getLogger("marketplace.test").info("paid %s", "order 5", extra={"order_id": 5})
+    root, stripe_logger = logging.getLogger(), logging.getLogger("stripe")
+    saved = root.handlers[:], root.level, stripe_logger.level
+    try:
+        configure_logging("INFO", "json")  # its handler writes to the captured stderr, until restored
+        with app.test_request_context(headers={"X-Request-ID": "req-7"}):
+            app.preprocess_request()  # the before-request hooks: the request id
+            logging.getLogger("marketplace.test").info("paid %s", "order 5", extra={"order_id": 5})
+    finally:  # as the session's app set them (the captured stream closes after the test)
+        root.handlers[:], root.level, stripe_logger.level = saved
 
     [line] = [json.loads(text) for text in capsys.readouterr().err.splitlines() if '"marketplace.test"' in text]
     assert {k: line[k] for k in ("level", "logger", "message", "request_id", "order_id")} == {
