@@ -182,7 +182,7 @@ def test_cached_codes_are_answered_before_flask_with_the_same_response(client, a
     hot = returning.get(f"/r/{code}", headers={"User-Agent": PHONE, "X-Request-ID": "req-42", "X-Forwarded-For": "203.0.113.9"})
     head = client.head(f"/r/{code}")
 
-    assert (hot.status_code, hot.headers["Location"]) == (302, by_view.headers["Location"])
+    assert (hot.status, hot.headers["Location"]) == (by_view.status, by_view.headers["Location"])
     assert hot.headers["X-Request-ID"] == "req-42"
     assert "mp_visitor=" + "a" * 32 in hot.headers["Set-Cookie"]
     assert by_view.headers["Set-Cookie"].split("=", 1)[1].split(";", 1)[1] == hot.headers["Set-Cookie"].split(";", 1)[1]

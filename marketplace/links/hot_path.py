@@ -45,7 +45,7 @@ class Answer:
 
     @property
     def status_line(self) -> str:
-        return f"{self.status} {HTTPStatus(self.status).phrase}"
+        return f"{self.status} {HTTPStatus(self.status).phrase.upper()}"  # as werkzeug writes it: "302 FOUND"
 
 
 def answer(link: services.ResolvedLink, environ: dict) -> Answer:
