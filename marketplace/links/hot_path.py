@@ -25,8 +25,8 @@ from http import HTTPStatus
 from typing import Iterable
 
 from flask import Flask, current_app, g
-from markupsafe import escape
 from werkzeug.http import dump_cookie, parse_cookie
+from werkzeug.utils import redirect
 
 from marketplace import logs
 from marketplace.links import services
@@ -58,10 +58,7 @@ def answer(link: services.ResolvedLink, environ: dict) -> Answer:
                           environ.get("HTTP_REFERER"))
     if not admit(environ.get("REMOTE_ADDR"), click):
         return too_many_redirects()
-    location = escape(link.target_url)
-    body = ("<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n<h1>Redirecting...</h1>\n"
-            f'<p>You should be redirected automatically to the target URL: <a href="{location}">{location}</a>.'
-            " If not, click the link.\n").encode()
+    body = _redirect_note(link.target_url)
     config = current_app.config
     cookie = f"{services.VISITOR_COOKIE}={visitor_id}" + _cookie_attributes(
         config["VISITOR_COOKIE_DAYS"], config["MARKETPLACE_ENV"] not in ("development", "testing"), int(time.time()))
@@ -82,6 +79,12 @@ def _visitor_id(cookie_header: str | None) -> str | None:
     if not cookie_header or services.VISITOR_COOKIE not in cookie_header:
         return None
     return services.valid_visitor_id(parse_cookie(cookie_header).get(services.VISITOR_COOKIE))
+
+
+@lru_cache(maxsize=4096)
+def _redirect_note(location: str) -> bytes:
+    """werkzeug's "Redirecting..." page for a target, made once per target rather than per click."""
+    return redirect(location).get_data()
 
 
 @lru_cache(maxsize=4)
